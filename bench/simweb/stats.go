@@ -1,0 +1,132 @@
+package simweb
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats are the server-side counters of a simulated web: what a crawler actually fetched.
+type Stats struct {
+	// Requests is every request received, robots.txt included.
+	Requests int `json:"requests"`
+	// RobotsRequests is the number of robots.txt requests (ideally one per host).
+	RobotsRequests int `json:"robots_requests"`
+	// PagesServed is the number of distinct regular pages answered 200.
+	PagesServed int `json:"pages_served"`
+	// Duplicates is the number of repeated requests of a URL (robots.txt excluded), not counting
+	// the one retry that each page whose first request answered 503 deserves.
+	Duplicates int `json:"duplicates"`
+	// Status503 and Status404 count the requests answered 503 and 404.
+	Status503 int `json:"status_503"`
+	Status404 int `json:"status_404"`
+	// DisallowedRequests counts requests of robots-disallowed pages.
+	DisallowedRequests int `json:"disallowed_requests"`
+	// InjectedDelay is the total latency injected across all requests.
+	InjectedDelay time.Duration `json:"injected_delay_ns"`
+	// BytesServed is the total size of the response bodies written.
+	BytesServed int64 `json:"bytes_served"`
+	// ExpectedPages and ExpectedItems are what a complete, polite crawl fetches and extracts.
+	ExpectedPages int `json:"expected_pages"`
+	ExpectedItems int `json:"expected_items"`
+	// RequestsByURL counts the requests of every URL requested at least once.
+	RequestsByURL map[string]int `json:"-"`
+}
+
+// urlKey identifies a URL of the simulated web.
+type urlKey struct {
+	host int
+	path string
+}
+
+// urlStat is what happened to one URL.
+type urlStat struct {
+	kind      pageKind
+	requests  int
+	first503  bool // its first request answered 503
+	served200 bool
+	n404      int
+}
+
+// recorder counts requests per URL; the mutex guards urls.
+type recorder struct {
+	mu    sync.Mutex
+	urls  map[urlKey]*urlStat
+	delay atomic.Int64
+	bytes atomic.Int64
+}
+
+func newRecorder() *recorder {
+	return &recorder{urls: make(map[urlKey]*urlStat)}
+}
+
+// begin records a request and returns its ordinal for this URL (1 for the first) and whether it
+// is the first.
+func (r *recorder) begin(h int, path string, kind pageKind) (nth int, first bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := urlKey{h, path}
+	s := r.urls[k]
+	if s == nil {
+		s = &urlStat{kind: kind}
+		r.urls[k] = s
+	}
+	s.requests++
+	return s.requests, s.requests == 1
+}
+
+// status records the status that a request of a URL answered.
+func (r *recorder) status(h int, path string, code int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.urls[urlKey{h, path}]
+	switch code {
+	case http.StatusOK:
+		s.served200 = true
+	case http.StatusServiceUnavailable:
+		s.first503 = true
+	case http.StatusNotFound:
+		s.n404++
+	}
+}
+
+func (r *recorder) addDelay(d time.Duration) { r.delay.Add(int64(d)) }
+
+func (r *recorder) addBytes(n int) { r.bytes.Add(int64(n)) }
+
+// stats sums the counters; hosts maps host indexes to host:port for RequestsByURL.
+func (r *recorder) stats(hosts []string) Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := Stats{
+		InjectedDelay: time.Duration(r.delay.Load()),
+		BytesServed:   r.bytes.Load(),
+		RequestsByURL: make(map[string]int, len(r.urls)),
+	}
+	for k, u := range r.urls {
+		s.RequestsByURL["http://"+hosts[k.host]+k.path] = u.requests
+		s.Requests += u.requests
+		s.Status404 += u.n404
+		if u.first503 {
+			s.Status503++
+		}
+		switch u.kind {
+		case kindRobots:
+			s.RobotsRequests += u.requests
+			continue
+		case kindPrivate:
+			s.DisallowedRequests += u.requests
+		case kindPage:
+			if u.served200 {
+				s.PagesServed++
+			}
+		}
+		allowed := 1
+		if u.first503 {
+			allowed = 2
+		}
+		s.Duplicates += max(0, u.requests-allowed)
+	}
+	return s
+}

@@ -1,0 +1,410 @@
+package crawl_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trawl-dev/trawl/internal/crawl"
+	"github.com/trawl-dev/trawl/internal/fetch"
+	"github.com/trawl-dev/trawl/internal/fetch/fetchtest"
+	"github.com/trawl-dev/trawl/internal/frontier"
+	"github.com/trawl-dev/trawl/internal/robots"
+	"github.com/trawl-dev/trawl/internal/spider"
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/sqlite"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// site is an httptest server that records every request it serves.
+type site struct {
+	*httptest.Server
+	mu       sync.Mutex
+	hits     map[string]int
+	inflight int
+	peak     int
+}
+
+func newSite(t *testing.T, h http.Handler) *site {
+	t.Helper()
+	s := &site{hits: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits[r.URL.RequestURI()]++
+		s.inflight++
+		s.peak = max(s.peak, s.inflight)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inflight--
+			s.mu.Unlock()
+		}()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *site) Hits(uri string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[uri]
+}
+
+// duplicates lists the URIs requested more than once.
+func (s *site) duplicates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for u, n := range s.hits {
+		if n > 1 {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// bundle is one crawl under test.
+type bundle struct {
+	db     *sqlite.DB
+	engine *crawl.Engine
+	sp     *spider.Spider
+	run    *trawl.Run
+}
+
+// setup parses the spider (with {{URL}} replaced by base) and prepares a run
+// on a fresh SQLite file.
+func setup(t *testing.T, base, spiderYAML string) *bundle {
+	t.Helper()
+	sp, err := spider.Parse("spider.yaml", []byte(strings.ReplaceAll(spiderYAML, "{{URL}}", base)))
+	if err != nil {
+		t.Fatalf("parse spider: %v", err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trawl.db"), sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fc := fetch.New(fetch.Config{})
+	t.Cleanup(fc.Close)
+	b := &bundle{db: db, sp: sp, engine: crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 8})}
+	b.run = b.newRun(t)
+	return b
+}
+
+func (b *bundle) newRun(t *testing.T) *trawl.Run {
+	t.Helper()
+	run, err := b.db.CreateRun(context.Background(), store.CreateRunParams{
+		Spider: b.sp.Name, SpecHash: b.sp.Hash, Columns: b.sp.FieldNames(), StartURLs: frontier.StartURLs(b.sp),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func (b *bundle) crawl(t *testing.T) trawl.RunStats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stats, err := b.engine.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return stats
+}
+
+// items returns the run's items as generic maps.
+func (b *bundle) items(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for raw, err := range b.db.Items(context.Background(), store.ItemQuery{Dataset: b.sp.Name, RunID: b.run.ID}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (b *bundle) failed(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := b.db.FailedPages(context.Background(), b.run.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range f {
+		u := p.URL[strings.Index(p.URL[8:], "/")+8:]
+		out[u] = p.ErrorClass
+	}
+	return out
+}
+
+// listing serves /page/N/ with per items and a next link up to n pages.
+func listing(n, per int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var page int
+		if r.URL.Path == "/" {
+			page = 1
+		} else if _, err := fmt.Sscanf(r.URL.Path, "/page/%d/", &page); err != nil || page < 1 || page > n {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "<html><body>")
+		for i := range per {
+			fmt.Fprintf(w, `<div class="quote"><span class="text">quote %d-%d</span><a class="tag">t%d</a><a class="tag">x</a></div>`, page, i, i)
+		}
+		if page < n {
+			fmt.Fprintf(w, `<li class="next"><a href="/page/%d/">next</a></li>`, page+1)
+		}
+		fmt.Fprintf(w, `<a href="/page/1/">first</a></body></html>`)
+	}
+}
+
+const quotesSpider = `
+name: quotes
+start_urls: ["{{URL}}/"]
+follow: [{css: li.next > a}, {css: "a[href='/page/1/']"}]
+items:
+  - css: div.quote
+    fields:
+      text: span.text
+      tags: {css: a.tag, all: true}
+    key: [text]
+politeness: {concurrency_per_host: 4}
+`
+
+func TestPagination(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, listing(10, 5))
+	b := setup(t, s.URL, quotesSpider)
+	stats := b.crawl(t)
+	// 10 listing pages (/ and /page/1/ are distinct URLs: 11) and robots.txt.
+	if stats.Pages != 11 || stats.Items != 50 || stats.ErrorCount() != 0 {
+		t.Errorf("stats = %+v, want 11 pages, 50 items, no errors", stats)
+	}
+	if got := len(b.items(t)); got != 50 {
+		t.Errorf("stored items = %d, want 50", got)
+	}
+	if d := s.duplicates(); len(d) > 0 {
+		t.Errorf("fetched more than once: %v", d)
+	}
+	if s.peak > 4 {
+		t.Errorf("peak concurrency %d, want at most concurrency_per_host 4", s.peak)
+	}
+	// A second run updates the same items instead of adding new ones.
+	b.run = b.newRun(t)
+	stats = b.crawl(t)
+	if stats.Items != 50 {
+		t.Errorf("second run items = %d, want 50", stats.Items)
+	}
+	ds, _ := b.db.Dataset(context.Background(), "quotes")
+	if ds.Items != 50 {
+		t.Errorf("dataset after two runs = %d items, want 50", ds.Items)
+	}
+}
+
+func TestRobots(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "User-agent: *\nDisallow: /private\n\nUser-agent: trawl\nDisallow: /secret\nAllow: /secret/open\n")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<a href="/private">p</a><a href="/secret/x">s</a><a href="/secret/open">o</a><a href="/public">pub</a>`)
+	})
+	mux.HandleFunc("/secret/open", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	mux.HandleFunc("/public", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	s := newSite(t, mux)
+	b := setup(t, s.URL, `
+name: robots
+start_urls: ["{{URL}}/"]
+follow: [{css: a}]
+items: [{fields: {title: title}}]
+fetch: {user_agent: "Trawl/1.0 (+test)"}
+`)
+	stats := b.crawl(t)
+	// The trawl group is the only one that applies (RFC 9309 2.2.1): /private
+	// is allowed for trawl, /secret/x is not, /secret/open is (longest match).
+	if got := s.Hits("/secret/x"); got != 0 {
+		t.Errorf("/secret/x fetched %d times despite robots.txt", got)
+	}
+	for _, u := range []string{"/private", "/secret/open", "/public"} {
+		if s.Hits(u) != 1 {
+			t.Errorf("%s fetched %d times, want 1", u, s.Hits(u))
+		}
+	}
+	if got := s.Hits("/robots.txt"); got != 1 {
+		t.Errorf("robots.txt fetched %d times, want 1", got)
+	}
+	if stats.Errors["robots"] != 1 {
+		t.Errorf("robots errors = %d, want 1", stats.Errors["robots"])
+	}
+}
+
+func TestHostileServers(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<h1>home</h1>`)
+		for _, p := range []string{"/slow", "/huge", "/bomb", "/a", "/flaky", "/noh1", "/dead", "/old", "/latin1", "/malformed", "/gone", "/away"} {
+			fmt.Fprintf(w, `<a href="%s">x</a>`, p)
+		}
+	})
+	mux.Handle("/slow", fetchtest.Slow(10*time.Second))
+	mux.Handle("/huge", fetchtest.Huge(5<<20))
+	mux.Handle("/bomb", fetchtest.GzipBomb(1<<30))
+	mux.Handle("/a", fetchtest.RedirectLoop())
+	mux.Handle("/b", fetchtest.RedirectLoop())
+	mux.HandleFunc("/noh1", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `<p>no title</p>`) })
+	mux.Handle("/flaky", fetchtest.Flaky(2, http.StatusServiceUnavailable, "0"))
+	mux.Handle("/dead", fetchtest.Status(http.StatusServiceUnavailable))
+	mux.Handle("/gone", fetchtest.Status(http.StatusNotFound))
+	mux.Handle("/old", http.RedirectHandler("/new", http.StatusMovedPermanently))
+	mux.Handle("/away", http.RedirectHandler("http://elsewhere.invalid/", http.StatusFound))
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `<h1>moved here</h1>`) })
+	mux.HandleFunc("/latin1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		w.Write([]byte("<h1>caf\xe9 cr\xe8me</h1>"))
+	})
+	mux.HandleFunc("/malformed", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<div><p><h1>still <b>here</h1></span></table><div`)
+	})
+	s := newSite(t, mux)
+	b := setup(t, s.URL, `
+name: hostile
+start_urls: ["{{URL}}/"]
+follow: [{css: a}]
+items: [{fields: {title: h1}, required: [title]}]
+politeness: {robots: ignore, concurrency_per_host: 8}
+fetch: {timeout: 500ms, max_body: 1MiB, retries: 2}
+`)
+	stats := b.crawl(t)
+	wantFailed := map[string]string{
+		"/slow": "timeout", "/huge": "too_large", "/bomb": "too_large", "/a": "redirect",
+		"/dead": "http_5xx", "/gone": "http_4xx", "/away": "out_of_scope",
+	}
+	if diff := cmp.Diff(wantFailed, b.failed(t)); diff != "" {
+		t.Errorf("failed pages (-want +got):\n%s", diff)
+	}
+	var titles []string
+	for _, it := range b.items(t) {
+		titles = append(titles, it["title"].(string))
+	}
+	slices.Sort(titles)
+	want := []string{"café crème", "home", "moved here", "still here"}
+	if diff := cmp.Diff(want, titles); diff != "" {
+		t.Errorf("titles (-want +got):\n%s", diff)
+	}
+	if got := s.Hits("/flaky"); got != 3 {
+		t.Errorf("/flaky requested %d times, want 3 (two 503s, then success)", got)
+	}
+	if got := s.Hits("/dead"); got != 3 {
+		t.Errorf("/dead requested %d times, want 3 (1 + retries: 2)", got)
+	}
+	// /noh1 has no h1: its item is invalid.
+	if stats.Invalid != 1 {
+		t.Errorf("invalid = %d, want 1", stats.Invalid)
+	}
+}
+
+func TestJSONAPIPagination(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var page int
+		fmt.Sscanf(r.URL.Query().Get("page"), "%d", &page)
+		next := any(nil)
+		if page < 4 {
+			next = fmt.Sprintf("/api?page=%d", page+1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"data": []map[string]any{{"id": page*10 + 1, "name": map[string]any{"first": "a"}}, {"id": page*10 + 2, "name": map[string]any{"first": "b"}}},
+			"next": next,
+		})
+	}))
+	b := setup(t, s.URL, `
+name: api
+start_urls: ["{{URL}}/api?page=1"]
+follow: [{json: next}]
+items: [{json: data, fields: {id: id, first: name.first}, key: [id]}]
+politeness: {robots: ignore}
+`)
+	stats := b.crawl(t)
+	if stats.Pages != 4 || stats.Items != 8 {
+		t.Errorf("stats = %+v, want 4 pages and 8 items", stats)
+	}
+	got := b.items(t)
+	if len(got) != 8 || got[0]["id"] != float64(11) || got[0]["first"] != "a" {
+		t.Errorf("items = %v", got)
+	}
+}
+
+func TestCancelThenResumeRepeatsNoCommittedPage(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var once sync.Once
+	gate := listing(40, 3)
+	var served sync.Map
+	s := newSite(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gate(w, r)
+		n := 0
+		served.Range(func(_, _ any) bool { n++; return true })
+		served.Store(r.URL.Path, true)
+		if n >= 15 {
+			once.Do(func() { cancel(trawl.ErrShutdown) })
+		}
+	}))
+	b := setup(t, s.URL, quotesSpider)
+	_, err := b.engine.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	if err != trawl.ErrShutdown {
+		t.Fatalf("Run after cancel = %v, want ErrShutdown", err)
+	}
+	before := map[string]int{}
+	s.mu.Lock()
+	for u, n := range s.hits {
+		before[u] = n
+	}
+	s.mu.Unlock()
+	committed, err := b.db.Run(context.Background(), b.run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed.Stats.Pages == 0 {
+		t.Fatal("nothing committed before the cancel")
+	}
+	stats := b.crawl(t) // resume the same run
+	if stats.Items != 120 || stats.Pages != 41 {
+		t.Errorf("after resume: %+v, want 41 pages and 120 items", stats)
+	}
+	// Pages committed before the cancel were not requested again; only the
+	// ones in flight at the cancel may repeat, and those are few.
+	refetched := 0
+	for _, u := range s.duplicates() {
+		if before[u] > 0 {
+			refetched++
+		}
+	}
+	if refetched > 8 {
+		t.Errorf("%d pages fetched again after resume, want at most the 8 in flight", refetched)
+	}
+	if int64(len(s.hits)-1) < stats.Pages { // robots.txt is not a page
+		t.Errorf("served %d distinct URLs, want all %d pages", len(s.hits), stats.Pages)
+	}
+}

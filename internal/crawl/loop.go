@@ -1,0 +1,243 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/trawl-dev/trawl/internal/frontier"
+	"github.com/trawl-dev/trawl/internal/spider"
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// crawler is the state of one Run. The dispatcher goroutine (loop) owns the
+// scheduler; workers fetch and extract; one writer commits results in
+// batches. They talk over channels only:
+//
+//	loop --tasks--> workers --results--> writer
+//	  ^                |                   |
+//	  +-----events-----+-------------------+
+type crawler struct {
+	e        *Engine
+	sp       *spider.Spider
+	run      *trawl.Run
+	onProg   func(Progress)
+	sched    *frontier.Scheduler
+	admitter *frontier.Admitter
+
+	events  chan event
+	tasks   chan frontier.Task
+	results chan store.PageResult
+
+	stats trawl.RunStats // last committed; owned by the writer until it exits
+}
+
+// event is what workers, the writer and store loads tell the loop.
+type event struct {
+	// A worker finished a task.
+	task    *frontier.Task
+	outcome outcome
+	// The writer committed n results.
+	committed int
+	admitted  []store.Page
+	progress  trawl.RunStats
+	// A refill completed.
+	refill *frontier.Refill
+	pages  []store.Page
+	// An infrastructure failure: the run must stop.
+	err error
+}
+
+func newCrawler(e *Engine, p RunParams) *crawler {
+	n := e.cfg.Concurrency
+	return &crawler{
+		e:      e,
+		sp:     p.Spider,
+		run:    p.Run,
+		onProg: p.OnProgress,
+		sched: frontier.NewScheduler(frontier.Config{
+			ConcurrencyPerHost: p.Spider.Politeness.ConcurrencyPerHost,
+			Delay:              p.Spider.Politeness.Delay,
+			WaitForRobots:      p.Spider.Politeness.ObeyRobots,
+		}),
+		admitter: frontier.NewAdmitter(p.Spider, 0),
+		events:   make(chan event, 2*n+64),
+		tasks:    make(chan frontier.Task, n),
+		results:  make(chan store.PageResult, 2*n),
+		stats:    p.Run.Stats,
+	}
+}
+
+// loop dispatches tasks until the frontier is exhausted or the run stops,
+// then drains the workers and the writer.
+func (c *crawler) loop(ctx context.Context) error {
+	fetchCtx, cancelFetches := context.WithCancelCause(ctx)
+	defer cancelFetches(nil)
+
+	var workers sync.WaitGroup
+	for range c.e.cfg.Concurrency {
+		workers.Go(func() { c.work(fetchCtx) })
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.write(ctx)
+	}()
+	go func() {
+		workers.Wait()
+		close(c.results)
+	}()
+
+	runErr := c.dispatch(ctx)
+	if runErr != nil {
+		cancelFetches(runErr)
+	}
+	close(c.tasks)
+	// Keep reading events so that no worker or writer blocks on them, until
+	// the writer has committed everything the workers finished.
+	for {
+		select {
+		case ev := <-c.events:
+			if ev.err != nil && runErr == nil {
+				runErr = ev.err
+			}
+		case <-writerDone:
+			return runErr
+		}
+	}
+}
+
+// dispatch is the scheduling loop. It returns nil when the run is complete,
+// or why it stopped.
+func (c *crawler) dispatch(ctx context.Context) error {
+	hosts, err := c.e.store.QueuedHosts(ctx, c.run.ID)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		c.sched.MarkOverflow(h)
+	}
+	var (
+		uncommitted int // results sent to the writer and not yet committed
+		loading     int // refills in progress
+		timer       = time.NewTimer(time.Hour)
+	)
+	defer timer.Stop()
+	for {
+		for _, r := range c.sched.Refills() {
+			loading++
+			go c.refill(ctx, r)
+		}
+		now := c.e.cfg.Now()
+		for c.sched.InFlight() < c.e.cfg.Concurrency {
+			t, ok := c.sched.Next(now)
+			if !ok {
+				break
+			}
+			c.tasks <- t // never blocks: in-flight tasks are fewer than the buffer
+		}
+		if c.sched.Idle() && uncommitted == 0 && loading == 0 {
+			return nil
+		}
+		var timerC <-chan time.Time
+		if at, ok := c.sched.NextAt(); ok && c.sched.InFlight() < c.e.cfg.Concurrency {
+			timer.Reset(max(at.Sub(now), time.Millisecond))
+			timerC = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-timerC:
+		case ev := <-c.events:
+			switch {
+			case ev.err != nil:
+				return ev.err
+			case ev.task != nil:
+				c.finishTask(*ev.task, ev.outcome)
+				if ev.outcome.result != nil {
+					uncommitted++
+				}
+			case ev.refill != nil:
+				loading--
+				c.sched.Refilled(*ev.refill, ev.pages)
+			default:
+				uncommitted -= ev.committed
+				c.sched.Add(ev.admitted)
+			}
+		}
+	}
+}
+
+func (c *crawler) finishTask(t frontier.Task, o outcome) {
+	if o.robotsKnown {
+		c.sched.SetRobots(t.Page.Host, o.crawlDelay)
+	}
+	switch {
+	case o.retryAt.IsZero():
+		c.sched.Done(t)
+	default:
+		c.sched.Retry(t, o.retryAt)
+	}
+}
+
+func (c *crawler) refill(ctx context.Context, r frontier.Refill) {
+	pages, err := c.e.store.QueuedPages(ctx, c.run.ID, r.Host, r.AfterID, r.Limit)
+	if err != nil {
+		c.events <- event{err: err}
+		return
+	}
+	c.events <- event{refill: &r, pages: pages}
+}
+
+// write commits results in batches: whatever finished while the previous
+// commit ran goes into the next transaction. On shutdown it commits what
+// the workers finished, even though ctx is canceled, so no finished page is
+// fetched again on resume.
+func (c *crawler) write(ctx context.Context) {
+	commitCtx := context.WithoutCancel(ctx)
+	var failed bool
+	batch := make([]store.PageResult, 0, c.e.cfg.CommitBatch)
+	for first := range c.results {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < c.e.cfg.CommitBatch {
+			select {
+			case r, ok := <-c.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if failed {
+			continue // drain so that workers never block
+		}
+		res, err := c.commit(commitCtx, batch)
+		if err != nil {
+			failed = true
+			c.events <- event{err: err}
+			continue
+		}
+		c.stats = res.Stats
+		if c.onProg != nil {
+			c.onProg(Progress{Stats: res.Stats})
+		}
+		c.events <- event{committed: len(batch), admitted: res.Admitted}
+	}
+}
+
+func (c *crawler) commit(ctx context.Context, batch []store.PageResult) (*store.CommitResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := c.e.store.CommitPages(ctx, store.CommitParams{
+		RunID: c.run.ID, Dataset: c.sp.Name, MaxPages: c.sp.Limits.MaxPages, Pages: batch,
+	})
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, errors.New("commit pages: the database did not answer within a minute")
+	}
+	return res, err
+}

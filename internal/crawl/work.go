@@ -1,0 +1,149 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/trawl-dev/trawl/internal/extract"
+	"github.com/trawl-dev/trawl/internal/fetch"
+	"github.com/trawl-dev/trawl/internal/frontier"
+	"github.com/trawl-dev/trawl/internal/robots"
+	"github.com/trawl-dev/trawl/internal/store"
+)
+
+// outcome is what a worker learned from one task.
+type outcome struct {
+	result      *store.PageResult // nil when the task is retried or abandoned
+	retryAt     time.Time         // non-zero: try again at or after this time
+	robotsKnown bool
+	crawlDelay  time.Duration
+}
+
+// robotsRetry is the least wait before retrying a page whose host's
+// robots.txt was unreachable; the robots cache asks again after a minute.
+const robotsRetry = 20 * time.Second
+
+var errOutOfScope = errors.New("redirect target is out of the spider's scope")
+
+// work processes tasks until the loop closes the channel.
+func (c *crawler) work(ctx context.Context) {
+	for t := range c.tasks {
+		o := c.process(ctx, t)
+		if o.result != nil {
+			c.results <- *o.result
+		}
+		c.events <- event{task: &t, outcome: o}
+	}
+}
+
+// process fetches one page and extracts it. A canceled fetch yields an
+// outcome with no result: the page stays queued for a resume.
+func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
+	var o outcome
+	u, err := url.Parse(t.Page.URL)
+	if err != nil {
+		// Only normalized URLs enter the frontier; this is a corrupt row.
+		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: "invalid_url", Attempts: t.Attempt}
+		return o
+	}
+	sp := c.sp
+	if sp.Politeness.ObeyRobots {
+		d, err := c.e.robots.Check(ctx, u, sp.Fetch.UserAgent)
+		if err != nil {
+			return o // canceled
+		}
+		o.robotsKnown, o.crawlDelay = true, d.CrawlDelay
+		if !d.Allowed && d.Unreachable {
+			return c.robotsUnreachable(t, d, o)
+		}
+		if !d.Allowed {
+			o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt}
+			return o
+		}
+	}
+	resp, err := c.e.fetcher.Fetch(ctx, &fetch.Request{
+		URL:          u,
+		UserAgent:    sp.Fetch.UserAgent,
+		Header:       c.header(),
+		Timeout:      sp.Fetch.Timeout,
+		MaxBody:      sp.Fetch.MaxBody,
+		MaxRedirects: sp.Fetch.MaxRedirects,
+		CheckRedirect: func(to *url.URL) error {
+			if !sp.Scope.Allows(to) {
+				return errOutOfScope
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return c.failed(ctx, t, resp, err, o)
+	}
+	res, err := extract.Extract(sp, extract.Page{URL: resp.URL, ContentType: resp.ContentType, Body: resp.Body})
+	pr := &store.PageResult{PageID: t.Page.ID, Status: resp.Status, Attempts: t.Attempt, Bytes: int64(len(resp.Body))}
+	if err != nil {
+		pr.ErrorClass = ClassParse
+	} else {
+		pr.Items, pr.Invalid = res.Items, res.Invalid
+		pr.Links = c.admitter.Admit(t.Page, res.Links)
+	}
+	o.result = pr
+	return o
+}
+
+// robotsUnreachable handles a page whose host's robots.txt could not be
+// fetched. RFC 9309 says to assume complete disallow for now. When the host
+// itself is unreachable (no DNS, connection refused) the page fails like a
+// fetch would, with that class; otherwise (5xx, timeout) the page waits and
+// asks again, and fails as "robots" only when its retries are spent.
+func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcome) outcome {
+	if d.Class == fetch.ClassDNS || d.Class == fetch.ClassConnect {
+		fe := &fetch.Error{Class: d.Class, URL: t.Page.URL}
+		if fe.Retryable() && t.Attempt <= c.sp.Fetch.Retries {
+			o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, 0, nil))
+			return o
+		}
+		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(d.Class), Attempts: t.Attempt}
+		return o
+	}
+	if t.Attempt <= c.sp.Fetch.Retries {
+		o.retryAt = c.e.cfg.Now().Add(max(fetch.Backoff(t.Attempt, 0, nil), robotsRetry))
+		return o
+	}
+	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt}
+	return o
+}
+
+func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Response, err error, o outcome) outcome {
+	var fe *fetch.Error
+	if !errors.As(err, &fe) {
+		fe = &fetch.Error{Class: fetch.ClassOf(err), Err: err}
+	}
+	if fe.Class == fetch.ClassCanceled || ctx.Err() != nil {
+		return o // the run is stopping; the page stays queued
+	}
+	if fe.Retryable() && t.Attempt <= c.sp.Fetch.Retries {
+		o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, fe.RetryAfter, nil))
+		return o
+	}
+	pr := &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fe.Class), Attempts: t.Attempt, Status: fe.Status}
+	if resp != nil {
+		pr.Status = resp.Status
+		pr.Bytes = int64(len(resp.Body))
+	}
+	o.result = pr
+	return o
+}
+
+func (c *crawler) header() http.Header {
+	if len(c.sp.Fetch.Headers) == 0 {
+		return nil
+	}
+	h := make(http.Header, len(c.sp.Fetch.Headers))
+	for k, v := range c.sp.Fetch.Headers {
+		h.Set(k, v)
+	}
+	return h
+}

@@ -1,0 +1,256 @@
+package extract
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/trawl-dev/trawl/internal/spider"
+	"github.com/trawl-dev/trawl/internal/trawl"
+	"github.com/trawl-dev/trawl/internal/urlnorm"
+)
+
+// Page is one fetched response, body already decoded to UTF-8.
+type Page struct {
+	URL         *url.URL // the final URL of the response, after redirects
+	ContentType string   // media type, lowercase, e.g. "text/html"
+	Body        []byte
+}
+
+// Result is what one page yields.
+type Result struct {
+	// Links are the follow-rule links, resolved and normalized with
+	// urlnorm.Resolve, deduplicated within the page, in document order
+	// (JSON follow rules: in rule order).
+	Links []*url.URL
+	// Items are the valid items: per item rule in document order, rules in
+	// declared order. Their Key is set and unique within the page: of items
+	// sharing a key only the last one is kept.
+	Items []trawl.Item
+	// Invalid counts the items dropped because a required field was missing.
+	Invalid int
+}
+
+// ParseError reports a JSON response whose body is not valid JSON.
+type ParseError struct {
+	URL string // the page URL
+	Err error  // the decoder's error
+}
+
+// Error implements the error interface.
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("parse json response %s: %v", e.URL, e.Err)
+}
+
+// Unwrap returns the decoder's error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Extract applies sp's follow and item rules to p. It is pure (no I/O) and
+// safe for concurrent use, also with one shared sp.
+//
+// HTML rules (CSS or XPath) apply to HTML pages, and to pages without a
+// content type whose body does not look like JSON; JSON rules apply to JSON
+// pages (see IsJSON). A rule with URLs patterns applies only when one of them
+// matches the page's path and query. The body is parsed or decoded only when
+// at least one rule applies.
+//
+// Extract returns a *ParseError only when a JSON page that rules apply to is
+// not valid JSON. Malformed HTML is never an error: the HTML5 parser recovers
+// the way browsers do.
+func Extract(sp *spider.Spider, p Page) (Result, error) {
+	if sp == nil {
+		return Result{}, nil
+	}
+	if p.URL == nil {
+		p.URL = &url.URL{}
+	}
+	uri := p.URL.RequestURI()
+	switch {
+	case IsJSON(p.ContentType, p.Body):
+		return extractJSON(sp, p, uri)
+	case IsHTML(p.ContentType) || mediaType(p.ContentType) == "":
+		return extractHTML(sp, p, uri), nil
+	}
+	return Result{}, nil
+}
+
+// IsJSON reports whether a response is JSON: its media type is
+// application/json, text/json or any "+json" type, or the content type is
+// empty or text/plain and the body starts with "{" or "[" after optional
+// whitespace (and byte order mark). Parameters such as charset are ignored.
+func IsJSON(contentType string, body []byte) bool {
+	mt := mediaType(contentType)
+	switch {
+	case mt == "application/json", mt == "text/json", strings.HasSuffix(mt, "+json"):
+		return true
+	case mt == "", mt == "text/plain":
+		b := trimBOM(body)
+		for _, c := range b {
+			switch c {
+			case ' ', '\t', '\n', '\r':
+				continue
+			case '{', '[':
+				return true
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// IsHTML reports whether the media type of contentType is text/html or
+// application/xhtml+xml. Parameters such as charset are ignored.
+func IsHTML(contentType string) bool {
+	mt := mediaType(contentType)
+	return mt == "text/html" || mt == "application/xhtml+xml"
+}
+
+// mediaType returns the lowercase media type of a Content-Type value without
+// its parameters, or "" when there is none.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	// ToLower returns a lowercase ASCII string as it is, without allocating.
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// trimBOM removes a leading UTF-8 byte order mark.
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		return b[3:]
+	}
+	return b
+}
+
+// applies reports whether a rule with the URL patterns pats applies to a page
+// whose path and query are uri.
+func applies(pats []*regexp.Regexp, uri string) bool {
+	if len(pats) == 0 {
+		return true
+	}
+	for _, re := range pats {
+		if re.MatchString(uri) {
+			return true
+		}
+	}
+	return false
+}
+
+// required reports whether every field named in names has a value: not nil,
+// not "" and not an empty list.
+func required(fields []trawl.Field, names []string) bool {
+	for _, name := range names {
+		var v any
+		for _, f := range fields {
+			if f.Name == name {
+				v = f.Value
+				break
+			}
+		}
+		if isEmpty(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func isEmpty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	case []string:
+		return len(t) == 0
+	case []any:
+		return len(t) == 0
+	}
+	return false
+}
+
+// items collects the valid items of one page: it drops items missing a
+// required field, sets keys and keeps only the last item of each key.
+type items struct {
+	list    []trawl.Item
+	invalid int
+}
+
+// add validates fields against rule and appends the item.
+func (is *items) add(rule *spider.ItemRule, pageURL string, fields []trawl.Field) {
+	if !required(fields, rule.Required) {
+		is.invalid++
+		return
+	}
+	is.list = append(is.list, trawl.Item{
+		Key:    ItemKey(fields, pageURL, rule.Key),
+		URL:    pageURL,
+		Fields: fields,
+	})
+}
+
+// result deduplicates the items by key, keeping the last of each key at its
+// own position.
+func (is *items) result() ([]trawl.Item, int) {
+	if len(is.list) < 2 {
+		return is.list, is.invalid
+	}
+	last := make(map[string]int, len(is.list))
+	for i, it := range is.list {
+		last[it.Key] = i
+	}
+	if len(last) == len(is.list) {
+		return is.list, is.invalid
+	}
+	out := is.list[:0]
+	for i, it := range is.list {
+		if last[it.Key] == i {
+			out = append(out, it)
+		}
+	}
+	return out, is.invalid
+}
+
+// links resolves references and deduplicates the results in order.
+type links struct {
+	base *url.URL
+	list []*url.URL
+	seen map[string]struct{}
+}
+
+// add resolves ref against the base and appends it unless it is empty, a
+// fragment-only reference, not http(s), or already present.
+func (l *links) add(ref string) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || ref[0] == '#' {
+		return
+	}
+	u, err := urlnorm.Resolve(l.base, ref)
+	if err != nil {
+		return
+	}
+	if l.seen == nil {
+		l.seen = make(map[string]struct{})
+	}
+	s := u.String()
+	if _, dup := l.seen[s]; dup {
+		return
+	}
+	l.seen[s] = struct{}{}
+	l.list = append(l.list, u)
+}
+
+// resolveValue resolves a field value against base. An empty value stays
+// empty, and a value that does not resolve (a mailto: address, say) is kept
+// as it is.
+func resolveValue(base *url.URL, v string) string {
+	if v == "" {
+		return v
+	}
+	u, err := urlnorm.Resolve(base, v)
+	if err != nil {
+		return v
+	}
+	return u.String()
+}

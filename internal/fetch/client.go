@@ -1,0 +1,119 @@
+package fetch
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Defaults of Config and Request.
+const (
+	DialTimeoutDefault  = 10 * time.Second
+	TimeoutDefault      = 20 * time.Second
+	MaxBodyDefault      = 10 << 20 // 10 MiB
+	MaxRedirectsDefault = 10
+)
+
+// Config tunes a Client. The zero value is ready to use: zero or negative fields mean their defaults.
+type Config struct {
+	// BlockPrivateNetworks refuses to connect to loopback, private (RFC 1918, fc00::/7), link-local, unspecified and
+	// CGNAT (100.64.0.0/10) addresses. The check runs on the resolved address at dial time, so DNS rebinding cannot
+	// bypass it. Refused attempts fail with ClassBlocked. Default false: `trawl run` on a user's machine may crawl
+	// local sites; `trawl serve` sets it.
+	BlockPrivateNetworks bool
+	// MaxConnsPerHost caps the transport's connections per host. Default 0: unlimited, because politeness is
+	// enforced above fetch, by the frontier.
+	MaxConnsPerHost int
+	// DialTimeout bounds establishing one TCP connection and its TLS handshake. Default (zero or negative) 10s.
+	DialTimeout time.Duration
+	// Now is the clock, used for Retry-After dates and Response.Duration. Default time.Now.
+	Now func() time.Time
+}
+
+// Client performs fetch attempts over one shared transport. It is safe for concurrent use.
+type Client struct {
+	cfg       Config
+	transport *http.Transport
+	http      *http.Client
+}
+
+// New returns a Client with one shared keep-alive transport (HTTP/2 allowed) and no cookie jar. The transport ignores
+// proxy environment variables: only cli reads the environment, and a proxy would bypass the private-network guard.
+func New(cfg Config) *Client {
+	cfg.DialTimeout = positiveOr(cfg.DialTimeout, DialTimeoutDefault)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	if cfg.BlockPrivateNetworks {
+		dialer.Control = guardControl
+	}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   64,
+		MaxConnsPerHost:       cfg.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.DialTimeout,
+		ExpectContinueTimeout: time.Second,
+		// Fetch asks for and decodes gzip and deflate itself, so that it can cap the decoded size and count wire bytes.
+		DisableCompression: true,
+	}
+	return &Client{
+		cfg:       cfg,
+		transport: transport,
+		http: &http.Client{
+			Transport: transport,
+			// Fetch follows redirects itself, one hop at a time, to enforce its loop, scope and scheme checks.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Close closes idle connections. The Client stays usable.
+func (c *Client) Close() {
+	c.transport.CloseIdleConnections()
+}
+
+// Request describes one attempt. Only URL and UserAgent are required.
+type Request struct {
+	// URL is the absolute http or https URL to fetch.
+	URL *url.URL
+	// Method is the HTTP method. Default GET.
+	Method string
+	// UserAgent is the User-Agent header. Required.
+	UserAgent string
+	// Header holds extra request headers (may be nil). Accept-Encoding is always set by fetch.
+	Header http.Header
+	// Timeout bounds the whole attempt: every redirect hop and reading the body. Default (zero or negative) 20s.
+	Timeout time.Duration
+	// MaxBody caps the decoded body in bytes. Default (zero or negative) 10 MiB. A larger 2xx body fails with ClassTooLarge as soon as
+	// the cap is crossed, unless Truncate is set.
+	MaxBody int64
+	// Truncate keeps the first MaxBody bytes of a larger body instead of failing; Response.Truncated reports it.
+	// robots.txt uses it: the RFC asks crawlers to parse the first 500 KiB.
+	Truncate bool
+	// MaxRedirects caps the redirects followed. Default 10; a negative value means do not follow (the 3xx response
+	// is returned as is). Exceeding the cap fails with ClassRedirect.
+	MaxRedirects int
+	// CheckRedirect, if set, is called with every redirect target before it is followed; an error vetoes the hop and
+	// fails the attempt with ClassOutOfScope.
+	CheckRedirect func(to *url.URL) error
+}
+
+// Response is the result of an attempt.
+type Response struct {
+	URL         *url.URL      // final URL after redirects
+	Status      int           // HTTP status code
+	Header      http.Header   // response headers of the final hop
+	ContentType string        // media type only, lowercase ("text/html"); sniffed when the header is missing
+	Charset     string        // charset the body was decoded from ("utf-8", "windows-1252"); "" for binary bodies
+	Body        []byte        // text types decoded to UTF-8; other types raw
+	Truncated   bool          // the body was cut at MaxBody (Truncate set, or an error response)
+	Redirects   int           // redirects followed
+	WireBytes   int64         // body bytes read from the connection, before decompression
+	Duration    time.Duration // from the start of the attempt to the end of the body
+}

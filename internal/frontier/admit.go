@@ -1,0 +1,81 @@
+package frontier
+
+import (
+	"cmp"
+	"net/url"
+	"sync"
+
+	"github.com/trawl-dev/trawl/internal/spider"
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/urlnorm"
+)
+
+// Admitter filters the links found on a page before they reach the store:
+// scope, depth, and a bounded cache of recently seen URLs that spares the
+// store most duplicate inserts. The store's unique key stays the real
+// deduplication; the cache only has to be cheap. Safe for concurrent use.
+type Admitter struct {
+	scope    *spider.Scope
+	maxDepth int
+	mu       sync.Mutex
+	cur, old map[string]struct{}
+	size     int
+}
+
+// NewAdmitter returns an Admitter for sp that remembers up to 2*cacheSize
+// URLs (default cacheSize 65536), so memory stays flat however large the
+// frontier grows.
+func NewAdmitter(sp *spider.Spider, cacheSize int) *Admitter {
+	size := cmp.Or(cacheSize, 1<<16)
+	return &Admitter{scope: &sp.Scope, maxDepth: sp.Limits.MaxDepth, cur: make(map[string]struct{}, size), size: size}
+}
+
+// StartURLs returns the spider's start URLs as frontier entries at depth 0.
+// They bypass the scope check: a user who lists a URL wants it fetched.
+func StartURLs(sp *spider.Spider) []store.NewURL {
+	out := make([]store.NewURL, 0, len(sp.StartURLs))
+	for _, u := range sp.StartURLs {
+		n := urlnorm.Normalize(u)
+		out = append(out, store.NewURL{URL: urlnorm.Key(n), Host: urlnorm.HostKey(n), Depth: 0})
+	}
+	return out
+}
+
+// Admit returns the links found on page from that may join the frontier:
+// in scope, within the depth limit, and not seen recently.
+func (a *Admitter) Admit(from store.Page, links []*url.URL) []store.NewURL {
+	depth := from.Depth + 1
+	if a.maxDepth > 0 && depth > a.maxDepth {
+		return nil
+	}
+	var out []store.NewURL
+	for _, u := range links {
+		if !a.scope.Allows(u) {
+			continue
+		}
+		key := urlnorm.Key(u)
+		if a.seen(key) {
+			continue
+		}
+		out = append(out, store.NewURL{URL: key, Host: urlnorm.HostKey(u), Depth: depth})
+	}
+	return out
+}
+
+// seen reports whether key was seen recently, and remembers it.
+func (a *Admitter) seen(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.cur[key]; ok {
+		return true
+	}
+	if _, ok := a.old[key]; ok {
+		a.cur[key] = struct{}{}
+		return true
+	}
+	if len(a.cur) >= a.size {
+		a.old, a.cur = a.cur, make(map[string]struct{}, a.size)
+	}
+	a.cur[key] = struct{}{}
+	return false
+}

@@ -1,0 +1,306 @@
+// Package frontier decides what a run fetches next: admission of discovered
+// URLs (scope, depth, deduplication) and per-host pacing (concurrency, delay,
+// Crawl-delay, retry backoff). It is pure: the clock is passed in and all I/O
+// stays with the caller.
+package frontier
+
+import (
+	"cmp"
+	"container/heap"
+	"time"
+
+	"github.com/trawl-dev/trawl/internal/store"
+)
+
+// Config tunes a Scheduler. The zero value means defaults.
+type Config struct {
+	// ConcurrencyPerHost caps requests in flight to one host. Default 2.
+	ConcurrencyPerHost int
+	// Delay is the minimum gap between request starts to one host.
+	Delay time.Duration
+	// WaitForRobots allows only one request in flight to a host until
+	// SetRobots is called for it, so robots.txt (and its Crawl-delay) is
+	// known before a host sees concurrent requests.
+	WaitForRobots bool
+	// QueueCap is how many queued pages of one host are held in memory; the
+	// rest stay in the store and are loaded on demand. Default 64.
+	QueueCap int
+}
+
+// Task is one page to fetch.
+type Task struct {
+	Page    store.Page
+	Attempt int // 1 for the first attempt
+}
+
+// Refill asks the caller to load up to Limit queued pages of Host with IDs
+// above AfterID from the store and hand them to Scheduler.Refilled.
+type Refill struct {
+	Host    string
+	AfterID int64
+	Limit   int
+	seq     uint64
+}
+
+// Scheduler holds the in-memory part of a run's frontier: a bounded queue
+// per host, and which host may start a request when. It is not safe for
+// concurrent use; the crawl engine calls it from one goroutine.
+type Scheduler struct {
+	cfg      Config
+	hosts    map[string]*host
+	ready    hostHeap // hosts with a task and a free slot, by ready time
+	inflight int
+}
+
+type host struct {
+	name      string
+	queue     []Task // FIFO of first attempts
+	delayed   []Task // retries, by notBefore
+	notBefore []time.Time
+	inflight  int
+	limit     int
+	delay     time.Duration
+	nextStart time.Time
+	lastStart time.Time
+	robots    bool // robots.txt known
+
+	// The store may hold more queued pages than queue: all with ID > cursor.
+	overflow bool
+	loading  bool
+	cursor   int64
+	seq      uint64 // bumped when pages are admitted while overflowing
+
+	index int // in the ready heap; -1 when absent
+	at    time.Time
+}
+
+// NewScheduler returns an empty scheduler.
+func NewScheduler(cfg Config) *Scheduler {
+	cfg.ConcurrencyPerHost = cmp.Or(cfg.ConcurrencyPerHost, 2)
+	cfg.QueueCap = cmp.Or(cfg.QueueCap, 64)
+	return &Scheduler{cfg: cfg, hosts: map[string]*host{}}
+}
+
+func (s *Scheduler) host(name string) *host {
+	h := s.hosts[name]
+	if h == nil {
+		h = &host{name: name, index: -1, delay: s.cfg.Delay, limit: s.cfg.ConcurrencyPerHost}
+		if s.cfg.WaitForRobots {
+			h.limit = 1
+		} else {
+			h.robots = true
+		}
+		s.hosts[name] = h
+	}
+	return h
+}
+
+// Add takes newly admitted pages, in ID order. Pages of a host whose memory
+// queue is full stay in the store and come back through Refill.
+func (s *Scheduler) Add(pages []store.Page) {
+	for _, p := range pages {
+		h := s.host(p.Host)
+		if h.overflow || h.loading || len(h.queue) >= s.cfg.QueueCap {
+			h.overflow = true
+			h.seq++
+			continue
+		}
+		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
+		h.cursor = max(h.cursor, p.ID)
+		s.update(h)
+	}
+}
+
+// MarkOverflow records that the store holds queued pages of host that are not
+// in memory, as after a resume.
+func (s *Scheduler) MarkOverflow(hostName string) {
+	h := s.host(hostName)
+	h.overflow = true
+	h.seq++
+}
+
+// Refills returns the loads the caller should start now: hosts with pages in
+// the store and a memory queue running low. Each is marked loading until
+// Refilled is called for it.
+func (s *Scheduler) Refills() []Refill {
+	var out []Refill
+	for _, h := range s.hosts {
+		if h.overflow && !h.loading && len(h.queue) <= s.cfg.QueueCap/4 {
+			h.loading = true
+			out = append(out, Refill{Host: h.name, AfterID: h.cursor, Limit: s.cfg.QueueCap - len(h.queue), seq: h.seq})
+		}
+	}
+	return out
+}
+
+// Refilled hands over the pages a Refill loaded.
+func (s *Scheduler) Refilled(r Refill, pages []store.Page) {
+	h := s.host(r.Host)
+	h.loading = false
+	for _, p := range pages {
+		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
+		h.cursor = max(h.cursor, p.ID)
+	}
+	// The store holds nothing more only if the load came back short and no
+	// page was admitted to this host while it ran.
+	if len(pages) < r.Limit && h.seq == r.seq {
+		h.overflow = false
+	}
+	s.update(h)
+}
+
+// Next returns a task whose host may start a request at now.
+func (s *Scheduler) Next(now time.Time) (Task, bool) {
+	if len(s.ready) == 0 || s.ready[0].at.After(now) {
+		return Task{}, false
+	}
+	h := s.ready[0]
+	var t Task
+	if len(h.delayed) > 0 && !h.notBefore[0].After(now) {
+		t = h.delayed[0]
+		h.delayed, h.notBefore = h.delayed[1:], h.notBefore[1:]
+	} else {
+		t = h.queue[0]
+		h.queue[0] = Task{}
+		h.queue = h.queue[1:]
+	}
+	h.inflight++
+	s.inflight++
+	h.lastStart = now
+	h.nextStart = maxTime(h.nextStart, now.Add(h.delay))
+	s.update(h)
+	return t, true
+}
+
+// NextAt reports when Next will next have a task, if any host has work.
+func (s *Scheduler) NextAt() (time.Time, bool) {
+	if len(s.ready) == 0 {
+		return time.Time{}, false
+	}
+	return s.ready[0].at, true
+}
+
+// Done frees the slot of a finished task.
+func (s *Scheduler) Done(t Task) {
+	h := s.host(t.Page.Host)
+	h.inflight--
+	s.inflight--
+	s.update(h)
+}
+
+// Retry frees the slot of t and queues its next attempt for at or later,
+// ahead of the host's first attempts. The host itself also waits until at:
+// a host that asked us to back off (429, 503, Retry-After) gets no other
+// request meanwhile.
+func (s *Scheduler) Retry(t Task, at time.Time) {
+	h := s.host(t.Page.Host)
+	h.inflight--
+	s.inflight--
+	t.Attempt++
+	i := len(h.notBefore)
+	for i > 0 && h.notBefore[i-1].After(at) {
+		i--
+	}
+	h.delayed = append(h.delayed[:i], append([]Task{t}, h.delayed[i:]...)...)
+	h.notBefore = append(h.notBefore[:i], append([]time.Time{at}, h.notBefore[i:]...)...)
+	h.nextStart = maxTime(h.nextStart, at)
+	s.update(h)
+}
+
+// SetRobots records that robots.txt of host is known, lifting the host to its
+// full concurrency and raising its delay to crawlDelay if that is longer.
+func (s *Scheduler) SetRobots(hostName string, crawlDelay time.Duration) {
+	h := s.host(hostName)
+	if h.robots {
+		return
+	}
+	h.robots = true
+	h.limit = s.cfg.ConcurrencyPerHost
+	h.delay = max(h.delay, crawlDelay)
+	if !h.lastStart.IsZero() {
+		h.nextStart = maxTime(h.nextStart, h.lastStart.Add(h.delay))
+	}
+	s.update(h)
+}
+
+// InFlight is the number of tasks handed out and not yet Done or Retried.
+func (s *Scheduler) InFlight() int { return s.inflight }
+
+// Idle reports whether the run has nothing left: no task in memory or in
+// flight, and no host with pages left in the store.
+func (s *Scheduler) Idle() bool {
+	if s.inflight > 0 || len(s.ready) > 0 {
+		return false
+	}
+	for _, h := range s.hosts {
+		if len(h.queue) > 0 || len(h.delayed) > 0 || h.overflow || h.loading {
+			return false
+		}
+	}
+	return true
+}
+
+// Pending is the number of tasks held in memory and not in flight.
+func (s *Scheduler) Pending() int {
+	n := 0
+	for _, h := range s.hosts {
+		n += len(h.queue) + len(h.delayed)
+	}
+	return n
+}
+
+// update places h in or out of the ready heap, keyed by when it may start
+// its next request.
+func (s *Scheduler) update(h *host) {
+	hasWork := len(h.queue) > 0 || len(h.delayed) > 0
+	if !hasWork || h.inflight >= h.limit {
+		if h.index >= 0 {
+			heap.Remove(&s.ready, h.index)
+		}
+		return
+	}
+	at := h.nextStart
+	if len(h.queue) == 0 {
+		at = maxTime(at, h.notBefore[0])
+	}
+	h.at = at
+	if h.index >= 0 {
+		heap.Fix(&s.ready, h.index)
+	} else {
+		heap.Push(&s.ready, h)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+type hostHeap []*host
+
+func (q hostHeap) Len() int { return len(q) }
+func (q hostHeap) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].name < q[j].name
+}
+func (q hostHeap) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *hostHeap) Push(x any) {
+	h := x.(*host)
+	h.index = len(*q)
+	*q = append(*q, h)
+}
+func (q *hostHeap) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	h.index = -1
+	*q = old[:len(old)-1]
+	return h
+}

@@ -1,0 +1,179 @@
+package frontier_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trawl-dev/trawl/internal/frontier"
+	"github.com/trawl-dev/trawl/internal/store"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func pages(host string, from, to int64) []store.Page {
+	var out []store.Page
+	for id := from; id <= to; id++ {
+		out = append(out, store.Page{ID: id, URL: fmt.Sprintf("http://%s/%d", host, id), Host: host})
+	}
+	return out
+}
+
+// drain takes every task available at now.
+func drain(s *frontier.Scheduler, now time.Time) []int64 {
+	var ids []int64
+	for {
+		t, ok := s.Next(now)
+		if !ok {
+			return ids
+		}
+		ids = append(ids, t.Page.ID)
+	}
+}
+
+func TestSchedulerPerHostConcurrency(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2})
+	s.Add(pages("a", 1, 5))
+	s.Add(pages("b", 6, 6))
+	got := drain(s, t0)
+	if diff := cmp.Diff([]int64{1, 2, 6}, sortIDs(got)); diff != "" {
+		t.Fatalf("first wave (-want +got):\n%s", diff)
+	}
+	if s.InFlight() != 3 {
+		t.Errorf("InFlight = %d, want 3", s.InFlight())
+	}
+	s.Done(frontier.Task{Page: store.Page{ID: 1, Host: "a"}})
+	if got := drain(s, t0); !cmp.Equal(got, []int64{3}) {
+		t.Errorf("after Done = %v, want [3]", got)
+	}
+}
+
+func TestSchedulerDelay(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 4, Delay: time.Second})
+	s.Add(pages("a", 1, 3))
+	if got := drain(s, t0); !cmp.Equal(got, []int64{1}) {
+		t.Fatalf("at t0 = %v, want [1]", got)
+	}
+	at, ok := s.NextAt()
+	if !ok || !at.Equal(t0.Add(time.Second)) {
+		t.Errorf("NextAt = %v, %v; want t0+1s", at, ok)
+	}
+	if got := drain(s, t0.Add(999*time.Millisecond)); len(got) != 0 {
+		t.Errorf("before the delay = %v, want none", got)
+	}
+	if got := drain(s, t0.Add(time.Second)); !cmp.Equal(got, []int64{2}) {
+		t.Errorf("after the delay = %v, want [2]", got)
+	}
+}
+
+func TestSchedulerWaitForRobots(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 3, WaitForRobots: true})
+	s.Add(pages("a", 1, 5))
+	if got := drain(s, t0); len(got) != 1 {
+		t.Fatalf("before robots = %v, want one task", got)
+	}
+	s.SetRobots("a", 2*time.Second) // Crawl-delay: 2
+	task := frontier.Task{Page: store.Page{ID: 1, Host: "a"}}
+	s.Done(task)
+	// The first request started at t0, so the Crawl-delay holds the next one.
+	if got := drain(s, t0.Add(time.Second)); len(got) != 0 {
+		t.Errorf("within crawl-delay = %v, want none", got)
+	}
+	if got := drain(s, t0.Add(2*time.Second)); len(got) != 1 {
+		t.Errorf("after crawl-delay = %v, want one", got)
+	}
+}
+
+func TestSchedulerRetryBacksOffTheHost(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2})
+	s.Add(pages("a", 1, 3))
+	first, _ := s.Next(t0)
+	drain(s, t0)
+	s.Retry(first, t0.Add(5*time.Second))
+	if got := drain(s, t0.Add(4*time.Second)); len(got) != 0 {
+		t.Errorf("host during backoff = %v, want none", got)
+	}
+	got, ok := s.Next(t0.Add(5 * time.Second))
+	if !ok || got.Page.ID != first.Page.ID || got.Attempt != 2 {
+		t.Errorf("after backoff = %+v, %v; want page %d attempt 2", got, ok, first.Page.ID)
+	}
+}
+
+func TestSchedulerOverflowAndRefill(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 100, QueueCap: 4})
+	s.Add(pages("a", 1, 10)) // 1-4 in memory, 5-10 stay in the store
+	if got := drain(s, t0); !cmp.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("in memory = %v, want 1-4", got)
+	}
+	if s.Idle() {
+		t.Fatal("Idle with pages left in the store")
+	}
+	r := s.Refills()
+	if len(r) != 1 || r[0].Host != "a" || r[0].AfterID != 4 || r[0].Limit != 4 {
+		t.Fatalf("Refills = %+v, want host a after 4 limit 4", r)
+	}
+	if again := s.Refills(); len(again) != 0 {
+		t.Errorf("second Refills while loading = %+v, want none", again)
+	}
+	// Pages admitted while the load runs must not be lost even though the
+	// load comes back short.
+	s.Add(pages("a", 11, 11))
+	s.Refilled(r[0], pages("a", 5, 7))
+	if got := drain(s, t0); !cmp.Equal(got, []int64{5, 6, 7}) {
+		t.Fatalf("after refill = %v, want 5-7", got)
+	}
+	r = s.Refills()
+	if len(r) != 1 || r[0].AfterID != 7 {
+		t.Fatalf("Refills after admit during load = %+v, want one after 7", r)
+	}
+	s.Refilled(r[0], pages("a", 8, 11))
+	if got := drain(s, t0); !cmp.Equal(got, []int64{8, 9, 10, 11}) {
+		t.Fatalf("after second refill = %v, want 8-11", got)
+	}
+	r = s.Refills()
+	if len(r) != 1 {
+		t.Fatalf("a full load must be followed by another: %+v", r)
+	}
+	s.Refilled(r[0], nil)
+	for id := int64(1); id <= 11; id++ {
+		s.Done(frontier.Task{Page: store.Page{ID: id, Host: "a"}})
+	}
+	if !s.Idle() {
+		t.Errorf("not Idle after everything was done (pending %d, in flight %d)", s.Pending(), s.InFlight())
+	}
+}
+
+func TestSchedulerHostsTakeTurns(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 1, Delay: time.Second})
+	s.Add(pages("a", 1, 3))
+	s.Add(pages("b", 4, 6))
+	var got []int64
+	for i := range 3 {
+		now := t0.Add(time.Duration(i) * time.Second)
+		for _, id := range drain(s, now) {
+			got = append(got, id)
+			host := "a"
+			if id > 3 {
+				host = "b"
+			}
+			s.Done(frontier.Task{Page: store.Page{ID: id, Host: host}})
+		}
+	}
+	if diff := cmp.Diff([]int64{1, 4, 2, 5, 3, 6}, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func sortIDs(ids []int64) []int64 {
+	out := append([]int64(nil), ids...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}

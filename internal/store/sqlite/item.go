@@ -1,0 +1,193 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// upsertItem stores it and reports whether it is new to this run (inserted,
+// or last stored by another run).
+func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (bool, error) {
+	data, err := it.MarshalJSON()
+	if err != nil {
+		return false, fmt.Errorf("encode: %w", err)
+	}
+	var prev int64
+	err = c.selItem.QueryRowContext(ctx, c.dataset, it.Key).Scan(&prev)
+	isNew := errors.Is(err, sql.ErrNoRows) || (err == nil && prev != c.runID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	if _, err := c.upItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now); err != nil {
+		return false, err
+	}
+	return isNew, nil
+}
+
+// upsertDataset records the dataset, adding columns it did not have yet
+// (after the existing ones, "_url" kept last).
+func upsertDataset(ctx context.Context, tx *sql.Tx, name string, columns []string, now time.Time) error {
+	var existing string
+	var cols []string
+	err := tx.QueryRowContext(ctx, `SELECT columns FROM datasets WHERE name = ?`, name).Scan(&existing)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("dataset %s: %w", name, err)
+	default:
+		if err := json.Unmarshal([]byte(existing), &cols); err != nil {
+			return fmt.Errorf("dataset %s: decode columns: %w", name, err)
+		}
+	}
+	cols = slices.DeleteFunc(cols, func(c string) bool { return c == "_url" })
+	for _, c := range columns {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	cols = append(cols, "_url")
+	b, _ := json.Marshal(cols)
+	_, err = tx.ExecContext(ctx, `INSERT INTO datasets (name, columns, created_at, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, updated_at = excluded.updated_at`,
+		name, string(b), now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w", name, err)
+	}
+	return nil
+}
+
+// Dataset implements store.Store.
+func (db *DB) Dataset(ctx context.Context, name string) (*store.Dataset, error) {
+	var cols string
+	d := &store.Dataset{Name: name}
+	err := db.read.QueryRowContext(ctx, `SELECT columns, (SELECT count(*) FROM items WHERE dataset = datasets.name) FROM datasets WHERE name = ?`, name).Scan(&cols, &d.Items)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "dataset %q not found", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("find dataset %s: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
+		return nil, fmt.Errorf("find dataset %s: decode columns: %w", name, err)
+	}
+	return d, nil
+}
+
+// itemPage is how many items one query reads; iterating in pages keeps no
+// read transaction open for long, so a big export never blocks WAL
+// checkpoints for its whole duration.
+const itemPage = 1000
+
+// Items implements store.Store.
+func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		if _, err := db.Dataset(ctx, q.Dataset); err != nil {
+			yield(nil, err)
+			return
+		}
+		var after int64
+		for {
+			batch, last, err := db.itemBatch(ctx, q, after)
+			if err != nil {
+				yield(nil, fmt.Errorf("list items of %s: %w", q.Dataset, err))
+				return
+			}
+			for _, b := range batch {
+				if !yield(b, nil) {
+					return
+				}
+			}
+			if len(batch) < itemPage {
+				return
+			}
+			after = last
+		}
+	}
+}
+
+func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]json.RawMessage, int64, error) {
+	query := `SELECT id, data FROM items WHERE dataset = ? AND id > ? ORDER BY id LIMIT ?`
+	args := []any{q.Dataset, after, itemPage}
+	if q.RunID != 0 {
+		query = `SELECT id, data FROM items WHERE run_id = ? AND dataset = ? AND id > ? ORDER BY id LIMIT ?`
+		args = append([]any{q.RunID}, args...)
+	}
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []json.RawMessage
+	var id int64
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, json.RawMessage(data))
+	}
+	return out, id, rows.Err()
+}
+
+// QueuedPages implements store.Store.
+func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, url, host, depth FROM pages WHERE run_id = ? AND host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?`,
+		runID, host, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("queued pages of %s: %w", host, err)
+	}
+	defer rows.Close()
+	var out []store.Page
+	for rows.Next() {
+		var p store.Page
+		if err := rows.Scan(&p.ID, &p.URL, &p.Host, &p.Depth); err != nil {
+			return nil, fmt.Errorf("queued pages of %s: %w", host, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// QueuedHosts implements store.Store.
+func (db *DB) QueuedHosts(ctx context.Context, runID int64) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT host FROM pages WHERE run_id = ? AND state = 0`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("queued hosts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("queued hosts: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// FailedPages implements store.Store.
+func (db *DB) FailedPages(ctx context.Context, runID int64, limit int) ([]store.FailedPage, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT url, status, error_class, attempts FROM pages WHERE run_id = ? AND state = 1 AND error_class != '' ORDER BY id LIMIT ?`, runID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("failed pages: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FailedPage
+	for rows.Next() {
+		var p store.FailedPage
+		if err := rows.Scan(&p.URL, &p.Status, &p.ErrorClass, &p.Attempts); err != nil {
+			return nil, fmt.Errorf("failed pages: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

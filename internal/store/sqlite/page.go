@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/trawl-dev/trawl/internal/store"
+)
+
+// The frontier's page states.
+const (
+	pageQueued = 0
+	pageDone   = 1
+)
+
+// insertPageSQL admits a URL unless the run already has it; RETURNING yields
+// no row when the unique (run_id, url) key ignored the insert.
+const insertPageSQL = `INSERT INTO pages (run_id, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, url) DO NOTHING RETURNING id`
+
+func insertPage(ctx context.Context, stmt *sql.Stmt, runID int64, u store.NewURL) (bool, int64, error) {
+	var id int64
+	err := stmt.QueryRowContext(ctx, runID, u.URL, u.Host, u.Depth).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	return true, id, nil
+}
+
+// CommitPages implements store.Store.
+func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("commit pages: %w", err)
+	}
+	defer tx.Rollback()
+
+	c, err := newCommitter(ctx, tx, p.RunID, p.Dataset)
+	if err != nil {
+		return nil, fmt.Errorf("commit pages: %w", err)
+	}
+	defer c.close()
+	stats, err := readStats(ctx, tx, p.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("commit pages: %w", err)
+	}
+	res := &store.CommitResult{}
+	now := db.now().UnixMilli()
+	for i := range p.Pages {
+		pr := &p.Pages[i]
+		done, err := c.markDone(ctx, pr, now)
+		if err != nil {
+			return nil, fmt.Errorf("commit page %d: %w", pr.PageID, err)
+		}
+		if !done {
+			// Already committed (a replayed result): counting it again would
+			// skew the statistics.
+			continue
+		}
+		stats.Pages++
+		stats.Bytes += pr.Bytes
+		stats.Invalid += int64(pr.Invalid)
+		if pr.ErrorClass != "" {
+			stats.Errors[pr.ErrorClass]++
+		}
+		for _, it := range pr.Items {
+			isNew, err := c.upsertItem(ctx, it, now)
+			if err != nil {
+				return nil, fmt.Errorf("commit page %d: item %s: %w", pr.PageID, it.Key, err)
+			}
+			if isNew {
+				stats.Items++
+			}
+		}
+		for _, u := range pr.Links {
+			if p.MaxPages > 0 && stats.Queued >= int64(p.MaxPages) {
+				break
+			}
+			ok, id, err := insertPage(ctx, c.insPage, p.RunID, u)
+			if err != nil {
+				return nil, fmt.Errorf("commit page %d: admit %s: %w", pr.PageID, u.URL, err)
+			}
+			if ok {
+				stats.Queued++
+				res.Admitted = append(res.Admitted, store.Page{ID: id, URL: u.URL, Host: u.Host, Depth: u.Depth})
+			}
+		}
+	}
+	if err := writeStats(ctx, tx, p.RunID, stats); err != nil {
+		return nil, fmt.Errorf("commit pages: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit pages: %w", err)
+	}
+	res.Stats = stats
+	return res, nil
+}
+
+// committer holds the statements of one CommitPages transaction, prepared
+// once per batch instead of once per row.
+type committer struct {
+	runID   int64
+	dataset string
+	insPage *sql.Stmt
+	done    *sql.Stmt
+	selItem *sql.Stmt
+	upItem  *sql.Stmt
+}
+
+func newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) (*committer, error) {
+	c := &committer{runID: runID, dataset: dataset}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var s *sql.Stmt
+		s, err = tx.PrepareContext(ctx, q)
+		return s
+	}
+	c.insPage = prep(insertPageSQL)
+	c.done = prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`)
+	c.selItem = prep(`SELECT run_id FROM items WHERE dataset = ? AND key = ?`)
+	c.upItem = prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, run_id = excluded.run_id, updated_at = excluded.updated_at`)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *committer) close() {
+	for _, s := range []*sql.Stmt{c.insPage, c.done, c.selItem, c.upItem} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func (c *committer) markDone(ctx context.Context, pr *store.PageResult, now int64) (bool, error) {
+	res, err := c.done.ExecContext(ctx, pageDone, pr.Status, pr.ErrorClass, pr.Attempts, now, pr.PageID, c.runID, pageQueued)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

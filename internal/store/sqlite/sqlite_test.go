@@ -1,0 +1,49 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/sqlite"
+	"github.com/trawl-dev/trawl/internal/store/storetest"
+)
+
+// MustOpen opens a SQLite store in a temporary directory, closed at cleanup.
+func MustOpen(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "trawl.db"), sqlite.Config{})
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return MustOpen(t) })
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trawl.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.CreateRun(ctx, store.CreateRunParams{Spider: "s", SpecHash: "h", StartURLs: []store.NewURL{{URL: "http://h/", Host: "h"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path, sqlite.Config{}) // migrations must not re-run
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	got, err := db.ResumableRun(ctx, "s", "h")
+	if err != nil || got.ID != r.ID || got.Stats.Queued != 1 {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+}

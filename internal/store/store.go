@@ -1,0 +1,131 @@
+// Package store defines the persistence contract of trawl: runs, the
+// frontier of each run, and the items of each dataset. It holds no SQL; the
+// implementations live in its subpackages and pass one conformance suite.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// Store is the persistence contract. Implementations are safe for concurrent
+// use. Errors that users may see carry a trawl error code.
+//
+// API is not stable: it grows with the service (issue by issue).
+type Store interface {
+	// CreateRun inserts a running run of the spider, records the dataset and
+	// its columns, and admits the start URLs at depth 0, in one transaction.
+	CreateRun(ctx context.Context, p CreateRunParams) (*trawl.Run, error)
+
+	// ResumableRun returns the newest run of spider with specHash that has
+	// not finished. Returns ENOTFOUND if there is none.
+	ResumableRun(ctx context.Context, spider, specHash string) (*trawl.Run, error)
+
+	// Run returns the run with id. Returns ENOTFOUND if there is none.
+	Run(ctx context.Context, id int64) (*trawl.Run, error)
+
+	// FinishRun sets a final status and error message. Idempotent.
+	FinishRun(ctx context.Context, id int64, status trawl.RunStatus, errMsg string) error
+
+	// CommitPages commits a batch of page results in one transaction: for
+	// every page its items (upserted by key), its newly discovered URLs
+	// (deduplicated against the run's frontier, capped by MaxPages) and its
+	// done mark, plus the run's updated statistics. Either the whole batch
+	// commits or none of it does.
+	CommitPages(ctx context.Context, p CommitParams) (*CommitResult, error)
+
+	// QueuedPages returns up to limit queued pages of host in run with an
+	// ID greater than afterID, in ID order.
+	QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]Page, error)
+
+	// QueuedHosts returns the hosts that have queued pages in run.
+	QueuedHosts(ctx context.Context, runID int64) ([]string, error)
+
+	// FailedPages returns up to limit pages of run that failed, in ID order.
+	FailedPages(ctx context.Context, runID int64, limit int) ([]FailedPage, error)
+
+	// Dataset returns a dataset by name. Returns ENOTFOUND if there is none.
+	Dataset(ctx context.Context, name string) (*Dataset, error)
+
+	// Items iterates over the items of a dataset in the order they were
+	// first stored, as JSON objects whose keys follow the dataset's columns.
+	// Returns ENOTFOUND (as the first iteration's error) for an unknown dataset.
+	Items(ctx context.Context, q ItemQuery) iter.Seq2[json.RawMessage, error]
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// CreateRunParams describe a new run.
+type CreateRunParams struct {
+	Spider    string
+	SpecHash  string
+	Spec      []byte   // the spider source, kept for the service and for audits
+	Columns   []string // item fields in declared order, without "_url"
+	StartURLs []NewURL
+}
+
+// NewURL is a URL admitted by scope and depth, awaiting deduplication.
+type NewURL struct {
+	URL   string // normalized; the dedup key
+	Host  string // host key (host[:port])
+	Depth int
+}
+
+// Page is one frontier entry.
+type Page struct {
+	ID    int64
+	URL   string
+	Host  string
+	Depth int
+}
+
+// FailedPage is a page that failed, for reports.
+type FailedPage struct {
+	URL        string `json:"url"`
+	Status     int    `json:"status,omitempty"`
+	ErrorClass string `json:"error_class"`
+	Attempts   int    `json:"attempts"`
+}
+
+// PageResult is the outcome of fetching one page.
+type PageResult struct {
+	PageID     int64
+	Status     int    // HTTP status; 0 when none was received
+	ErrorClass string // "" when the page succeeded
+	Attempts   int
+	Bytes      int64
+	Items      []trawl.Item
+	Invalid    int
+	Links      []NewURL
+}
+
+// CommitParams is a batch of page results of one run.
+type CommitParams struct {
+	RunID    int64
+	Dataset  string
+	MaxPages int // 0 = unlimited; counts every URL ever admitted to the run
+	Pages    []PageResult
+}
+
+// CommitResult reports what a commit changed.
+type CommitResult struct {
+	Admitted []Page         // newly admitted URLs, in ID order
+	Stats    trawl.RunStats // the run's statistics after the commit
+}
+
+// Dataset is a named collection of items.
+type Dataset struct {
+	Name    string   `json:"name"`
+	Columns []string `json:"columns"` // item fields in order, "_url" last
+	Items   int64    `json:"items"`
+}
+
+// ItemQuery selects items of a dataset.
+type ItemQuery struct {
+	Dataset string
+	RunID   int64 // 0 = all items; otherwise only items last stored by this run
+}

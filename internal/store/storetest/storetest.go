@@ -1,0 +1,314 @@
+// Package storetest is the conformance suite every store.Store
+// implementation runs: the behaviour of the contract, tested once.
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// OpenFunc opens a fresh, empty store for one test.
+type OpenFunc func(t *testing.T) store.Store
+
+// Run runs the conformance suite against the stores open returns.
+func Run(t *testing.T, open OpenFunc) {
+	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t)) })
+	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t)) })
+	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t)) })
+	t.Run("CommitIsAtomic", func(t *testing.T) { t.Parallel(); testCommitAtomic(t, open(t)) })
+	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t)) })
+	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t)) })
+	t.Run("ResumableRun", func(t *testing.T) { t.Parallel(); testResumable(t, open(t)) })
+	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t)) })
+	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t)) })
+	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t)) })
+}
+
+func urls(host string, depth int, paths ...string) []store.NewURL {
+	var out []store.NewURL
+	for _, p := range paths {
+		out = append(out, store.NewURL{URL: "http://" + host + p, Host: host, Depth: depth})
+	}
+	return out
+}
+
+func mustCreate(t *testing.T, s store.Store, name string, start []store.NewURL) *trawl.Run {
+	t.Helper()
+	r, err := s.CreateRun(context.Background(), store.CreateRunParams{
+		Spider: name, SpecHash: "h1", Spec: []byte("name: " + name), Columns: []string{"title", "tags"}, StartURLs: start,
+	})
+	if err != nil {
+		t.Fatalf("CreateRun: %v", err)
+	}
+	return r
+}
+
+func mustQueued(t *testing.T, s store.Store, runID int64, host string) []store.Page {
+	t.Helper()
+	p, err := s.QueuedPages(context.Background(), runID, host, 0, 1000)
+	if err != nil {
+		t.Fatalf("QueuedPages: %v", err)
+	}
+	return p
+}
+
+func item(key, title string) trawl.Item {
+	return trawl.Item{Key: key, URL: "http://a/" + key, Fields: []trawl.Field{{Name: "title", Value: title}, {Name: "tags", Value: []string{"x", "y"}}}}
+}
+
+func collect(t *testing.T, s store.Store, q store.ItemQuery) []string {
+	t.Helper()
+	var out []string
+	for raw, err := range s.Items(context.Background(), q) {
+		if err != nil {
+			t.Fatalf("Items: %v", err)
+		}
+		out = append(out, string(raw))
+	}
+	return out
+}
+
+func testCreateRun(t *testing.T, s store.Store) {
+	r := mustCreate(t, s, "a", urls("h", 0, "/", "/x", "/"))
+	if r.Status != trawl.RunRunning || r.Spider != "a" || r.ID == 0 {
+		t.Fatalf("run = %+v", r)
+	}
+	if got, want := r.Stats.Queued, int64(2); got != want {
+		t.Errorf("Queued = %d, want %d", got, want)
+	}
+	if got := len(mustQueued(t, s, r.ID, "h")); got != 2 {
+		t.Errorf("queued pages = %d, want 2", got)
+	}
+}
+
+func testCommitPages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/"))
+	p := mustQueued(t, s, r.ID, "h")[0]
+	res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{
+		PageID: p.ID, Status: 200, Attempts: 1, Bytes: 100, Invalid: 1,
+		Items: []trawl.Item{item("k1", "one"), item("k2", "two")},
+		Links: append(urls("h", 1, "/", "/b", "/c", "/b"), urls("g", 1, "/")...),
+	}}})
+	if err != nil {
+		t.Fatalf("CommitPages: %v", err)
+	}
+	var got []string
+	for _, a := range res.Admitted {
+		got = append(got, a.URL)
+	}
+	if diff := cmp.Diff([]string{"http://h/b", "http://h/c", "http://g/"}, got); diff != "" {
+		t.Errorf("admitted (-want +got):\n%s", diff)
+	}
+	want := trawl.RunStats{Pages: 1, Items: 2, Invalid: 1, Bytes: 100, Queued: 4, Errors: map[string]int64{}}
+	if diff := cmp.Diff(want, res.Stats); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	if got := mustQueued(t, s, r.ID, "h"); len(got) != 2 || got[0].URL != "http://h/b" || got[0].Depth != 1 {
+		t.Errorf("queued after commit = %+v", got)
+	}
+	// A failed page counts its error class.
+	q := mustQueued(t, s, r.ID, "g")[0]
+	res, err = s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{PageID: q.ID, Status: 503, ErrorClass: "http_5xx", Attempts: 4}}})
+	if err != nil {
+		t.Fatalf("CommitPages: %v", err)
+	}
+	if got := res.Stats.Errors["http_5xx"]; got != 1 || res.Stats.Pages != 2 {
+		t.Errorf("stats after failure = %+v", res.Stats)
+	}
+	failed, err := s.FailedPages(ctx, r.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.FailedPage{{URL: "http://g/", Status: 503, ErrorClass: "http_5xx", Attempts: 4}}, failed); diff != "" {
+		t.Errorf("FailedPages (-want +got):\n%s", diff)
+	}
+	run, err := s.Run(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(res.Stats, run.Stats); diff != "" {
+		t.Errorf("stored stats differ (-commit +stored):\n%s", diff)
+	}
+	items := collect(t, s, store.ItemQuery{Dataset: "a"})
+	wantItems := []string{
+		`{"title":"one","tags":["x","y"],"_url":"http://a/k1"}`,
+		`{"title":"two","tags":["x","y"],"_url":"http://a/k2"}`,
+	}
+	if diff := cmp.Diff(wantItems, items); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+}
+
+func testCommitIdempotent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/"))
+	p := mustQueued(t, s, r.ID, "h")[0]
+	pr := store.PageResult{PageID: p.ID, Status: 200, Items: []trawl.Item{item("k", "v")}}
+	for range 2 {
+		res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{pr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.Pages != 1 || res.Stats.Items != 1 {
+			t.Errorf("stats = %+v, want 1 page and 1 item", res.Stats)
+		}
+	}
+}
+
+func testCommitAtomic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/", "/2"))
+	q := mustQueued(t, s, r.ID, "h")
+	bad := trawl.Item{Key: "bad", Fields: []trawl.Field{{Name: "title", Value: make(chan int)}}} // cannot be encoded
+	_, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{
+		{PageID: q[0].ID, Status: 200, Items: []trawl.Item{item("good", "g")}, Links: urls("h", 1, "/new")},
+		{PageID: q[1].ID, Status: 200, Items: []trawl.Item{bad}},
+	}})
+	if err == nil {
+		t.Fatal("CommitPages with an unencodable item succeeded")
+	}
+	if got := mustQueued(t, s, r.ID, "h"); len(got) != 2 {
+		t.Errorf("queued after failed commit = %d pages, want the 2 original", len(got))
+	}
+	if got := collect(t, s, store.ItemQuery{Dataset: "a"}); len(got) != 0 {
+		t.Errorf("items after failed commit = %v, want none", got)
+	}
+	run, _ := s.Run(ctx, r.ID)
+	if run.Stats.Pages != 0 || run.Stats.Queued != 2 {
+		t.Errorf("stats after failed commit = %+v", run.Stats)
+	}
+}
+
+func testMaxPages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/"))
+	p := mustQueued(t, s, r.ID, "h")[0]
+	res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", MaxPages: 3, Pages: []store.PageResult{
+		{PageID: p.ID, Status: 200, Links: urls("h", 1, "/", "/1", "/2", "/3", "/4")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(res.Admitted); got != 2 || res.Stats.Queued != 3 {
+		t.Errorf("admitted %d (queued %d), want 2 (3)", got, res.Stats.Queued)
+	}
+}
+
+func testQueuedPages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", append(urls("h", 0, "/1", "/2", "/3"), urls("g", 0, "/1")...))
+	first, err := s.QueuedPages(ctx, r.ID, "h", 0, 2)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("QueuedPages = %v, %v", first, err)
+	}
+	rest, err := s.QueuedPages(ctx, r.ID, "h", first[1].ID, 10)
+	if err != nil || len(rest) != 1 || rest[0].URL != "http://h/3" {
+		t.Fatalf("QueuedPages after cursor = %v, %v", rest, err)
+	}
+	hosts, err := s.QueuedHosts(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 2 {
+		t.Errorf("QueuedHosts = %v, want g and h", hosts)
+	}
+}
+
+func testResumable(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.ResumableRun(ctx, "a", "h1"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Fatalf("ResumableRun on empty store: %v, want not_found", err)
+	}
+	r := mustCreate(t, s, "a", urls("h", 0, "/"))
+	got, err := s.ResumableRun(ctx, "a", "h1")
+	if err != nil || got.ID != r.ID {
+		t.Fatalf("ResumableRun = %v, %v; want run %d", got, err, r.ID)
+	}
+	if _, err := s.ResumableRun(ctx, "a", "other-hash"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("ResumableRun with another hash: %v, want not_found", err)
+	}
+	if err := s.FinishRun(ctx, r.ID, trawl.RunSucceeded, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResumableRun(ctx, "a", "h1"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("ResumableRun after finish: %v, want not_found", err)
+	}
+	fin, _ := s.Run(ctx, r.ID)
+	if fin.Status != trawl.RunSucceeded || fin.FinishedAt == nil {
+		t.Errorf("finished run = %+v", fin)
+	}
+	if err := s.FinishRun(ctx, r.ID, trawl.RunRunning, ""); trawl.ErrorCode(err) != trawl.EINVALID {
+		t.Errorf("FinishRun(running) = %v, want invalid", err)
+	}
+}
+
+func testItemsAcrossRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	commit := func(r *trawl.Run, items ...trawl.Item) trawl.RunStats {
+		p := mustQueued(t, s, r.ID, "h")[0]
+		res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{PageID: p.ID, Status: 200, Items: items}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Stats
+	}
+	r1 := mustCreate(t, s, "a", urls("h", 0, "/"))
+	commit(r1, item("k1", "old"), item("k2", "two"))
+	s.FinishRun(ctx, r1.ID, trawl.RunSucceeded, "")
+	r2 := mustCreate(t, s, "a", urls("h", 0, "/"))
+	st := commit(r2, item("k1", "new"))
+	if st.Items != 1 {
+		t.Errorf("run 2 items = %d, want 1 (an update counts for the run)", st.Items)
+	}
+	all := collect(t, s, store.ItemQuery{Dataset: "a"})
+	want := []string{`{"title":"new","tags":["x","y"],"_url":"http://a/k1"}`, `{"title":"two","tags":["x","y"],"_url":"http://a/k2"}`}
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("dataset after re-run (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want[:1], collect(t, s, store.ItemQuery{Dataset: "a", RunID: r2.ID})); diff != "" {
+		t.Errorf("items of run 2 (-want +got):\n%s", diff)
+	}
+	d, err := s.Dataset(ctx, "a")
+	if err != nil || d.Items != 2 {
+		t.Errorf("Dataset = %+v, %v; want 2 items", d, err)
+	}
+}
+
+func testColumns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, "a", nil)
+	if _, err := s.CreateRun(ctx, store.CreateRunParams{Spider: "a", SpecHash: "h2", Columns: []string{"price", "title"}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Dataset(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"title", "tags", "price", "_url"}, d.Columns); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+}
+
+func testNotFound(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Run(ctx, 42); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("Run(42) = %v, want not_found", err)
+	}
+	if _, err := s.Dataset(ctx, "nope"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("Dataset(nope) = %v, want not_found", err)
+	}
+	for _, err := range s.Items(ctx, store.ItemQuery{Dataset: "nope"}) {
+		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			t.Errorf("Items(nope) error = %v, want not_found", err)
+		}
+	}
+	if err := s.FinishRun(ctx, 42, trawl.RunFailed, "x"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("FinishRun(42) = %v, want not_found", err)
+	}
+}
