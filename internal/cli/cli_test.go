@@ -195,18 +195,16 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestKillResume kills `trawl run` with SIGKILL in the middle of a crawl,
-// runs the same command again, and checks that the result equals an
-// uninterrupted run's and that no committed page was fetched twice.
-func TestKillResume(t *testing.T) {
-	t.Parallel()
-	const pages = 150
+// slowSite serves a chain of pages, each linking to the next two, and
+// reports on the returned channel once n pages were served.
+func slowSite(t *testing.T, pages int, n int64) (*httptest.Server, <-chan struct{}, func() int) {
+	t.Helper()
 	var (
-		served   atomic.Int64
-		killOnce sync.Once
-		killNow  = make(chan struct{})
-		mu       sync.Mutex
-		hits     = map[string]int{}
+		served atomic.Int64
+		once   sync.Once
+		reach  = make(chan struct{})
+		mu     sync.Mutex
+		hits   int
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/robots.txt" {
@@ -214,22 +212,26 @@ func TestKillResume(t *testing.T) {
 			return
 		}
 		mu.Lock()
-		hits[r.URL.Path]++
+		hits++
 		mu.Unlock()
-		time.Sleep(2 * time.Millisecond) // a little latency, so the kill lands mid-crawl
-		var n int
-		fmt.Sscanf(r.URL.Path, "/p/%d", &n)
-		fmt.Fprintf(w, `<div class="q">item %d-a</div><div class="q">item %d-b</div>`, n, n)
-		if n+1 < pages {
-			fmt.Fprintf(w, `<a href="/p/%d">next</a><a href="/p/%d">skip</a>`, n+1, min(n+2, pages-1))
+		time.Sleep(2 * time.Millisecond) // a little latency, so a signal lands mid-crawl
+		var i int
+		fmt.Sscanf(r.URL.Path, "/p/%d", &i)
+		fmt.Fprintf(w, `<div class="q">item %d-a</div><div class="q">item %d-b</div>`, i, i)
+		if i+1 < pages {
+			fmt.Fprintf(w, `<a href="/p/%d">next</a><a href="/p/%d">skip</a>`, i+1, min(i+2, pages-1))
 		}
-		if served.Add(1) == pages/3 {
-			killOnce.Do(func() { close(killNow) })
+		if served.Add(1) == n {
+			once.Do(func() { close(reach) })
 		}
 	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	writeFile(t, dir, "s.yaml", fmt.Sprintf(`name: killme
+	t.Cleanup(srv.Close)
+	return srv, reach, func() int { mu.Lock(); defer mu.Unlock(); return hits }
+}
+
+func chainSpider(t *testing.T, dir, base string) {
+	t.Helper()
+	writeFile(t, dir, "s.yaml", fmt.Sprintf(`name: chain
 start_urls: ["%s/p/0"]
 follow: [{css: a}]
 items:
@@ -237,7 +239,60 @@ items:
     fields:
       text: {regex: "(item .*)"}
 politeness: {concurrency_per_host: 4}
-`, srv.URL))
+`, base))
+}
+
+// TestInterruptThenResume sends SIGINT to a running crawl: it stops cleanly,
+// says how to resume, and the same command then finishes the run.
+func TestInterruptThenResume(t *testing.T) {
+	t.Parallel()
+	const pages = 120
+	srv, reached, _ := slowSite(t, pages, 30)
+	dir := t.TempDir()
+	chainSpider(t, dir, srv.URL)
+	cmd := trawlCmd(t, dir, "run", "s.yaml", "--progress-interval", "20ms")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("crawl did not reach the interrupt point in 60s")
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit code after SIGINT = %d (%v), want 130\n%s", code, err, stderr.String())
+	}
+	out := stderr.String()
+	if !strings.Contains(out, "run the same command again to resume run 1") {
+		t.Errorf("no resume hint after SIGINT:\n%s", out)
+	}
+	// Not a terminal: plain periodic progress lines.
+	if !strings.Contains(out, "\npages ") || strings.Contains(out, "\r") {
+		t.Errorf("expected plain progress lines on a non-terminal:\n%s", out)
+	}
+	r := runMain(t, dir, nil, "run", "s.yaml", "--quiet", "-o", "items.jsonl")
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming run 1") {
+		t.Fatalf("resume: %+v", r)
+	}
+	if got := len(readItems(t, filepath.Join(dir, "items.jsonl"))); got != 2*pages {
+		t.Errorf("items after resume = %d, want %d", got, 2*pages)
+	}
+}
+
+// TestKillResume kills `trawl run` with SIGKILL in the middle of a crawl,
+// runs the same command again, and checks that the result equals an
+// uninterrupted run's and that no committed page was fetched twice.
+func TestKillResume(t *testing.T) {
+	t.Parallel()
+	const pages = 150
+	srv, killNow, hits := slowSite(t, pages, pages/3)
+	dir := t.TempDir()
+	chainSpider(t, dir, srv.URL)
 
 	cmd := trawlCmd(t, dir, "run", "s.yaml", "--db", "killed.db", "--quiet")
 	if err := cmd.Start(); err != nil {
@@ -267,12 +322,7 @@ politeness: {concurrency_per_host: 4}
 	if committed == 0 || committed >= pages {
 		t.Fatalf("committed %d pages before the kill; the kill did not land mid-crawl", committed)
 	}
-	mu.Lock()
-	before := 0
-	for _, n := range hits {
-		before += n
-	}
-	mu.Unlock()
+	before := hits()
 
 	out, err := trawlCmd(t, dir, "run", "s.yaml", "--db", "killed.db", "-o", "resumed.jsonl").CombinedOutput()
 	if err != nil {
@@ -281,13 +331,7 @@ politeness: {concurrency_per_host: 4}
 	if !strings.Contains(string(out), "resuming run 1") {
 		t.Errorf("second run did not resume:\n%s", out)
 	}
-	mu.Lock()
-	after := 0
-	for _, n := range hits {
-		after += n
-	}
-	mu.Unlock()
-	if got, want := int64(after-before), pages-committed; got != want {
+	if got, want := int64(hits()-before), pages-committed; got != want {
 		t.Errorf("resume fetched %d pages, want exactly the %d not committed", got, want)
 	}
 

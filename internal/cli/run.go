@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,6 +31,7 @@ type runOptions struct {
 	quiet       bool
 	logLevel    string
 	progress    time.Duration
+	cpuProfile  string
 }
 
 func runCmd(ctx context.Context, args []string, env Env) error {
@@ -43,12 +46,20 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output, only the summary")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "diagnostics on stderr: debug, info, warn or error")
 	fs.DurationVar(&o.progress, "progress-interval", 5*time.Second, "how often to print a progress line when stderr is not a terminal")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	pos, err := parseFlags(fs, args, env, env.Stderr)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usageErrorf("run takes one spider file, got %d arguments", len(pos))
+	}
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if o.concurrency < 1 {
 		return usageErrorf("--concurrency must be at least 1, got %d", o.concurrency)
@@ -262,4 +273,21 @@ func formatBytes(n int64) string {
 	default:
 		return fmt.Sprintf("%d B", n)
 	}
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -263,7 +263,7 @@ func TestHostileServers(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<h1>home</h1>`)
-		for _, p := range []string{"/slow", "/huge", "/bomb", "/a", "/flaky", "/noh1", "/dead", "/old", "/latin1", "/malformed", "/gone", "/away"} {
+		for _, p := range []string{"/slow", "/huge", "/bomb", "/a", "/flaky", "/noh1", "/dead", "/old", "/latin1", "/malformed", "/gone", "/away", "/wrongcharset"} {
 			fmt.Fprintf(w, `<a href="%s">x</a>`, p)
 		}
 	})
@@ -282,6 +282,10 @@ func TestHostileServers(t *testing.T) {
 	mux.HandleFunc("/latin1", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
 		w.Write([]byte("<h1>caf\xe9 cr\xe8me</h1>"))
+	})
+	mux.HandleFunc("/wrongcharset", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8") // but the body is Latin-1
+		w.Write([]byte("<h1>na\xefve</h1>"))
 	})
 	mux.HandleFunc("/malformed", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<div><p><h1>still <b>here</h1></span></table><div`)
@@ -308,7 +312,7 @@ fetch: {timeout: 500ms, max_body: 1MiB, retries: 2}
 		titles = append(titles, it["title"].(string))
 	}
 	slices.Sort(titles)
-	want := []string{"café crème", "home", "moved here", "still here"}
+	want := []string{"café crème", "home", "moved here", "na\ufffdve", "still here"}
 	if diff := cmp.Diff(want, titles); diff != "" {
 		t.Errorf("titles (-want +got):\n%s", diff)
 	}

@@ -31,7 +31,8 @@ type crawler struct {
 	tasks   chan frontier.Task
 	results chan store.PageResult
 
-	stats trawl.RunStats // last committed; owned by the writer until it exits
+	stats   trawl.RunStats // last committed; owned by the writer until it exits
+	commits int            // transactions committed; owned by the writer
 }
 
 // event is what workers, the writer and store loads tell the loop.
@@ -104,6 +105,7 @@ func (c *crawler) loop(ctx context.Context) error {
 				runErr = ev.err
 			}
 		case <-writerDone:
+			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "err", runErr)
 			return runErr
 		}
 	}
@@ -201,6 +203,9 @@ func (c *crawler) write(ctx context.Context) {
 	batch := make([]store.PageResult, 0, c.e.cfg.CommitBatch)
 	for first := range c.results {
 		batch = append(batch[:0], first)
+		// Linger a moment for more results: a transaction's fixed cost
+		// (the WAL append at commit) then spreads over more pages.
+		linger := time.NewTimer(c.e.cfg.CommitLinger)
 	fill:
 		for len(batch) < c.e.cfg.CommitBatch {
 			select {
@@ -209,10 +214,11 @@ func (c *crawler) write(ctx context.Context) {
 					break fill
 				}
 				batch = append(batch, r)
-			default:
+			case <-linger.C:
 				break fill
 			}
 		}
+		linger.Stop()
 		if failed {
 			continue // drain so that workers never block
 		}
@@ -223,6 +229,7 @@ func (c *crawler) write(ctx context.Context) {
 			continue
 		}
 		c.stats = res.Stats
+		c.commits++
 		if c.onProg != nil {
 			c.onProg(Progress{Stats: res.Stats})
 		}

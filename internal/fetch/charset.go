@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
@@ -27,15 +28,15 @@ func decodeText(contentType string, body []byte) (mediaType, charsetName string,
 	label, body := sniffCharset(mediaType, params["charset"], body)
 	enc, name := charset.Lookup(label)
 	if enc == nil || name == "utf-8" {
-		return mediaType, "utf-8", bytes.ToValidUTF8(body, []byte("\uFFFD"))
+		return mediaType, "utf-8", validUTF8(body)
 	}
 	decoded, err := enc.NewDecoder().Bytes(body)
 	if err != nil {
 		// The WHATWG decoders replace bad input instead of failing; fall back to UTF-8 should one ever fail.
-		return mediaType, "utf-8", bytes.ToValidUTF8(body, []byte("\uFFFD"))
+		return mediaType, "utf-8", validUTF8(body)
 	}
 	decoded = bytes.TrimPrefix(decoded, []byte("\uFEFF"))
-	return mediaType, name, bytes.ToValidUTF8(decoded, []byte("\uFFFD"))
+	return mediaType, name, validUTF8(decoded)
 }
 
 func parseContentType(v string) (string, map[string]string) {
@@ -155,4 +156,13 @@ func xmlEncoding(body []byte) string {
 		return ""
 	}
 	return val
+}
+
+// validUTF8 replaces invalid UTF-8 sequences with U+FFFD. Valid input, the
+// common case, is returned as is: checking is much cheaper than copying.
+func validUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 }

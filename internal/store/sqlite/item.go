@@ -21,16 +21,12 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 	if err != nil {
 		return false, fmt.Errorf("encode: %w", err)
 	}
+	// prev_run is the row's run before this upsert (0 when inserted).
 	var prev int64
-	err = c.selItem.QueryRowContext(ctx, c.dataset, it.Key).Scan(&prev)
-	isNew := errors.Is(err, sql.ErrNoRows) || (err == nil && prev != c.runID)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := c.upItem.QueryRowContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now).Scan(&prev); err != nil {
 		return false, err
 	}
-	if _, err := c.upItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now); err != nil {
-		return false, err
-	}
-	return isNew, nil
+	return prev != c.runID, nil
 }
 
 // upsertDataset records the dataset, adding columns it did not have yet

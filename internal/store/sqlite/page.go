@@ -39,11 +39,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	}
 	defer tx.Rollback()
 
-	c, err := newCommitter(ctx, tx, p.RunID, p.Dataset)
-	if err != nil {
-		return nil, fmt.Errorf("commit pages: %w", err)
-	}
-	defer c.close()
+	c := db.newCommitter(ctx, tx, p.RunID, p.Dataset)
 	stats, err := readStats(ctx, tx, p.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("commit pages: %w", err)
@@ -100,45 +96,60 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	return res, nil
 }
 
-// committer holds the statements of one CommitPages transaction, prepared
-// once per batch instead of once per row.
-type committer struct {
-	runID   int64
-	dataset string
-	insPage *sql.Stmt
-	done    *sql.Stmt
-	selItem *sql.Stmt
-	upItem  *sql.Stmt
+// commitStmts are the statements of CommitPages.
+type commitStmts struct {
+	insPage, done, upItem *sql.Stmt
 }
 
-func newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) (*committer, error) {
-	c := &committer{runID: runID, dataset: dataset}
+func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
 		}
 		var s *sql.Stmt
-		s, err = tx.PrepareContext(ctx, q)
+		s, err = db.PrepareContext(ctx, q)
 		return s
 	}
-	c.insPage = prep(insertPageSQL)
-	c.done = prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`)
-	c.selItem = prep(`SELECT run_id FROM items WHERE dataset = ? AND key = ?`)
-	c.upItem = prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, run_id = excluded.run_id, updated_at = excluded.updated_at`)
+	c := &commitStmts{
+		insPage: prep(insertPageSQL),
+		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
+		upItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, prev_run = items.run_id, run_id = excluded.run_id, updated_at = excluded.updated_at
+		RETURNING prev_run`),
+	}
 	if err != nil {
 		c.close()
-		return nil, err
+		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	return c, nil
 }
 
-func (c *committer) close() {
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.selItem, c.upItem} {
+func (c *commitStmts) close() {
+	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem} {
 		if s != nil {
 			s.Close()
 		}
+	}
+}
+
+// committer runs the statements of one CommitPages transaction.
+type committer struct {
+	runID   int64
+	dataset string
+	insPage *sql.Stmt
+	done    *sql.Stmt
+	upItem  *sql.Stmt
+}
+
+func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) *committer {
+	s := db.commitStmts
+	return &committer{
+		runID:   runID,
+		dataset: dataset,
+		insPage: tx.StmtContext(ctx, s.insPage),
+		done:    tx.StmtContext(ctx, s.done),
+		upItem:  tx.StmtContext(ctx, s.upItem),
 	}
 }
 

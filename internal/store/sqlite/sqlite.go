@@ -42,6 +42,11 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+
+	// Statements of the hot path, prepared once on the single write
+	// connection; transactions use them through Tx.StmtContext, which on
+	// the same connection reuses the prepared statement.
+	commitStmts *commitStmts
 }
 
 var _ store.Store = (*DB)(nil)
@@ -80,6 +85,10 @@ func Open(ctx context.Context, path string, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if db.commitStmts, err = prepareCommitStmts(ctx, db.write); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -88,6 +97,9 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.commitStmts != nil {
+		db.commitStmts.close()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
