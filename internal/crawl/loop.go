@@ -2,8 +2,9 @@ package crawl
 
 import (
 	"context"
-	"errors"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/frontier"
@@ -31,15 +32,22 @@ type crawler struct {
 	tasks   chan frontier.Task
 	results chan store.PageResult
 
+	// starving is set by the loop when it has free slots and nothing to
+	// put in them: the writer then commits at once instead of lingering,
+	// because the next URLs are waiting in its batch.
+	starving atomic.Bool
+
 	stats   trawl.RunStats // last committed; owned by the writer until it exits
 	commits int            // transactions committed; owned by the writer
+	commitT time.Duration  // time spent committing; owned by the writer
+	links   int            // links sent to the store; owned by the writer
 }
 
 // event is what workers, the writer and store loads tell the loop.
 type event struct {
-	// A worker finished a task.
+	// A worker finished fetching a task.
 	task    *frontier.Task
-	outcome outcome
+	release release
 	// The writer committed n results.
 	committed int
 	admitted  []store.Page
@@ -77,8 +85,10 @@ func (c *crawler) loop(ctx context.Context) error {
 	fetchCtx, cancelFetches := context.WithCancelCause(ctx)
 	defer cancelFetches(nil)
 
+	// More workers than fetch slots: a worker that released its slot may
+	// still be extracting while the slot's next fetch starts.
 	var workers sync.WaitGroup
-	for range c.e.cfg.Concurrency {
+	for range c.e.cfg.Concurrency + 2*runtime.GOMAXPROCS(0) {
 		workers.Go(func() { c.work(fetchCtx) })
 	}
 	writerDone := make(chan struct{})
@@ -105,7 +115,7 @@ func (c *crawler) loop(ctx context.Context) error {
 				runErr = ev.err
 			}
 		case <-writerDone:
-			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "err", runErr)
+			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "links", c.links, "err", runErr)
 			return runErr
 		}
 	}
@@ -143,6 +153,7 @@ func (c *crawler) dispatch(ctx context.Context) error {
 		if c.sched.Idle() && uncommitted == 0 && loading == 0 {
 			return nil
 		}
+		c.starving.Store(c.sched.Pending() == 0 && c.sched.InFlight() < c.e.cfg.Concurrency)
 		var timerC <-chan time.Time
 		if at, ok := c.sched.NextAt(); ok && c.sched.InFlight() < c.e.cfg.Concurrency {
 			timer.Reset(max(at.Sub(now), time.Millisecond))
@@ -157,9 +168,9 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			case ev.err != nil:
 				return ev.err
 			case ev.task != nil:
-				c.finishTask(*ev.task, ev.outcome)
-				if ev.outcome.result != nil {
-					uncommitted++
+				c.finishTask(*ev.task, ev.release)
+				if ev.release.commits {
+					uncommitted++ // before the writer can see the result
 				}
 			case ev.refill != nil:
 				loading--
@@ -172,7 +183,7 @@ func (c *crawler) dispatch(ctx context.Context) error {
 	}
 }
 
-func (c *crawler) finishTask(t frontier.Task, o outcome) {
+func (c *crawler) finishTask(t frontier.Task, o release) {
 	if o.robotsKnown {
 		c.sched.SetRobots(t.Page.Host, o.crawlDelay)
 	}
@@ -180,7 +191,7 @@ func (c *crawler) finishTask(t frontier.Task, o outcome) {
 	case o.retryAt.IsZero():
 		c.sched.Done(t)
 	default:
-		c.sched.Retry(t, o.retryAt)
+		c.sched.Retry(t, o.retryAt, o.pauseHost)
 	}
 }
 
@@ -204,8 +215,13 @@ func (c *crawler) write(ctx context.Context) {
 	for first := range c.results {
 		batch = append(batch[:0], first)
 		// Linger a moment for more results: a transaction's fixed cost
-		// (the WAL append at commit) then spreads over more pages.
-		linger := time.NewTimer(c.e.cfg.CommitLinger)
+		// (the WAL append at commit) then spreads over more pages. Not when
+		// the loop is starving: then the next URLs are in this batch.
+		wait := c.e.cfg.CommitLinger
+		if c.starving.Load() {
+			wait = 0
+		}
+		linger := time.NewTimer(wait)
 	fill:
 		for len(batch) < c.e.cfg.CommitBatch {
 			select {
@@ -222,7 +238,12 @@ func (c *crawler) write(ctx context.Context) {
 		if failed {
 			continue // drain so that workers never block
 		}
+		for i := range batch {
+			c.links += len(batch[i].Links)
+		}
+		start := time.Now()
 		res, err := c.commit(commitCtx, batch)
+		c.commitT += time.Since(start)
 		if err != nil {
 			failed = true
 			c.events <- event{err: err}
@@ -238,13 +259,10 @@ func (c *crawler) write(ctx context.Context) {
 }
 
 func (c *crawler) commit(ctx context.Context, batch []store.PageResult) (*store.CommitResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	res, err := c.e.store.CommitPages(ctx, store.CommitParams{
+	// ctx is never canceled here (see write). That matters for speed too:
+	// the SQLite driver starts a watcher goroutine for every statement run
+	// under a cancelable context, which cost a third of the commit time.
+	return c.e.store.CommitPages(ctx, store.CommitParams{
 		RunID: c.run.ID, Dataset: c.sp.Name, MaxPages: c.sp.Limits.MaxPages, Pages: batch,
 	})
-	if err != nil && errors.Is(err, context.DeadlineExceeded) {
-		return nil, errors.New("commit pages: the database did not answer within a minute")
-	}
-	return res, err
 }

@@ -16,10 +16,20 @@ import (
 
 // outcome is what a worker learned from one task.
 type outcome struct {
-	result      *store.PageResult // nil when the task is retried or abandoned
-	retryAt     time.Time         // non-zero: try again at or after this time
+	result *store.PageResult // a failed page, to commit
+	resp   *fetch.Response   // a fetched page, to extract and commit
+	release
+}
+
+// release is what the loop needs to free a task's slot. A worker sends it as
+// soon as the fetch ends, before extracting, so the host's next request
+// does not wait for the parser.
+type release struct {
+	retryAt     time.Time // non-zero: try again at or after this time
+	pauseHost   bool      // with retryAt: the host asked to be left alone until then
 	robotsKnown bool
 	crawlDelay  time.Duration
+	commits     bool // a result will reach the writer
 }
 
 // robotsRetry is the least wait before retrying a page whose host's
@@ -32,15 +42,20 @@ var errOutOfScope = errors.New("redirect target is out of the spider's scope")
 func (c *crawler) work(ctx context.Context) {
 	for t := range c.tasks {
 		o := c.process(ctx, t)
+		o.commits = o.result != nil || o.resp != nil
+		c.events <- event{task: &t, release: o.release}
+		if o.resp != nil {
+			o.result = c.extract(t, o.resp)
+		}
 		if o.result != nil {
 			c.results <- *o.result
 		}
-		c.events <- event{task: &t, outcome: o}
 	}
 }
 
-// process fetches one page and extracts it. A canceled fetch yields an
-// outcome with no result: the page stays queued for a resume.
+// process checks robots.txt and fetches one page. A canceled fetch yields
+// an outcome with neither result nor response: the page stays queued for a
+// resume.
 func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	var o outcome
 	u, err := url.Parse(t.Page.URL)
@@ -81,7 +96,14 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	if err != nil {
 		return c.failed(ctx, t, resp, err, o)
 	}
-	res, err := extract.Extract(sp, extract.Page{URL: resp.URL, ContentType: resp.ContentType, Body: resp.Body})
+	o.resp = resp
+	return o
+}
+
+// extract turns a fetched page into its result: items, and links admitted
+// to the frontier.
+func (c *crawler) extract(t frontier.Task, resp *fetch.Response) *store.PageResult {
+	res, err := extract.Extract(c.sp, extract.Page{URL: resp.URL, ContentType: resp.ContentType, Body: resp.Body})
 	pr := &store.PageResult{PageID: t.Page.ID, Status: resp.Status, Attempts: t.Attempt, Bytes: int64(len(resp.Body))}
 	if err != nil {
 		pr.ErrorClass = ClassParse
@@ -89,8 +111,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		pr.Items, pr.Invalid = res.Items, res.Invalid
 		pr.Links = c.admitter.Admit(t.Page, res.Links)
 	}
-	o.result = pr
-	return o
+	return pr
 }
 
 // robotsUnreachable handles a page whose host's robots.txt could not be
@@ -110,6 +131,7 @@ func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcom
 	}
 	if t.Attempt <= c.sp.Fetch.Retries {
 		o.retryAt = c.e.cfg.Now().Add(max(fetch.Backoff(t.Attempt, 0, nil), robotsRetry))
+		o.pauseHost = true // every page of the host is disallowed meanwhile
 		return o
 	}
 	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt}
@@ -126,6 +148,9 @@ func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Respo
 	}
 	if fe.Retryable() && t.Attempt <= c.sp.Fetch.Retries {
 		o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, fe.RetryAfter, nil))
+		// Retry-After and 429 speak for the server, not the URL: honour
+		// them for every request to the host.
+		o.pauseHost = fe.RetryAfter > 0 || fe.Status == http.StatusTooManyRequests
 		return o
 	}
 	pr := &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fe.Class), Attempts: t.Attempt, Status: fe.Status}

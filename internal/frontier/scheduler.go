@@ -50,6 +50,7 @@ type Scheduler struct {
 	hosts    map[string]*host
 	ready    hostHeap // hosts with a task and a free slot, by ready time
 	inflight int
+	pending  int // tasks held in memory, not in flight
 }
 
 type host struct {
@@ -107,6 +108,7 @@ func (s *Scheduler) Add(pages []store.Page) {
 		}
 		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
 		h.cursor = max(h.cursor, p.ID)
+		s.pending++
 		s.update(h)
 	}
 }
@@ -141,6 +143,7 @@ func (s *Scheduler) Refilled(r Refill, pages []store.Page) {
 		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
 		h.cursor = max(h.cursor, p.ID)
 	}
+	s.pending += len(pages)
 	// The store holds nothing more only if the load came back short and no
 	// page was admitted to this host while it ran.
 	if len(pages) < r.Limit && h.seq == r.seq {
@@ -166,6 +169,7 @@ func (s *Scheduler) Next(now time.Time) (Task, bool) {
 	}
 	h.inflight++
 	s.inflight++
+	s.pending--
 	h.lastStart = now
 	h.nextStart = maxTime(h.nextStart, now.Add(h.delay))
 	s.update(h)
@@ -189,13 +193,14 @@ func (s *Scheduler) Done(t Task) {
 }
 
 // Retry frees the slot of t and queues its next attempt for at or later,
-// ahead of the host's first attempts. The host itself also waits until at:
-// a host that asked us to back off (429, 503, Retry-After) gets no other
-// request meanwhile.
-func (s *Scheduler) Retry(t Task, at time.Time) {
+// ahead of the host's first attempts. With pauseHost the whole host waits
+// until at: a host that asked us to back off (429, Retry-After) gets no
+// other request meanwhile.
+func (s *Scheduler) Retry(t Task, at time.Time, pauseHost bool) {
 	h := s.host(t.Page.Host)
 	h.inflight--
 	s.inflight--
+	s.pending++
 	t.Attempt++
 	i := len(h.notBefore)
 	for i > 0 && h.notBefore[i-1].After(at) {
@@ -203,7 +208,9 @@ func (s *Scheduler) Retry(t Task, at time.Time) {
 	}
 	h.delayed = append(h.delayed[:i], append([]Task{t}, h.delayed[i:]...)...)
 	h.notBefore = append(h.notBefore[:i], append([]time.Time{at}, h.notBefore[i:]...)...)
-	h.nextStart = maxTime(h.nextStart, at)
+	if pauseHost {
+		h.nextStart = maxTime(h.nextStart, at)
+	}
 	s.update(h)
 }
 
@@ -241,13 +248,7 @@ func (s *Scheduler) Idle() bool {
 }
 
 // Pending is the number of tasks held in memory and not in flight.
-func (s *Scheduler) Pending() int {
-	n := 0
-	for _, h := range s.hosts {
-		n += len(h.queue) + len(h.delayed)
-	}
-	return n
-}
+func (s *Scheduler) Pending() int { return s.pending }
 
 // update places h in or out of the ready heap, keyed by when it may start
 // its next request.

@@ -91,13 +91,31 @@ func TestSchedulerRetryBacksOffTheHost(t *testing.T) {
 	s.Add(pages("a", 1, 3))
 	first, _ := s.Next(t0)
 	drain(s, t0)
-	s.Retry(first, t0.Add(5*time.Second))
+	s.Retry(first, t0.Add(5*time.Second), true)
 	if got := drain(s, t0.Add(4*time.Second)); len(got) != 0 {
 		t.Errorf("host during backoff = %v, want none", got)
 	}
 	got, ok := s.Next(t0.Add(5 * time.Second))
 	if !ok || got.Page.ID != first.Page.ID || got.Attempt != 2 {
 		t.Errorf("after backoff = %+v, %v; want page %d attempt 2", got, ok, first.Page.ID)
+	}
+}
+
+func TestSchedulerRetryWithoutPause(t *testing.T) {
+	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 1})
+	s.Add(pages("a", 1, 2))
+	first, _ := s.Next(t0)
+	s.Retry(first, t0.Add(5*time.Second), false)
+	// The host goes on with its other pages; the retry waits for its time.
+	if got := drain(s, t0); !cmp.Equal(got, []int64{2}) {
+		t.Errorf("during the retry's backoff = %v, want [2]", got)
+	}
+	s.Done(frontier.Task{Page: store.Page{ID: 2, Host: "a"}})
+	if got := drain(s, t0.Add(time.Second)); len(got) != 0 {
+		t.Errorf("before the retry is due = %v, want none", got)
+	}
+	if got := drain(s, t0.Add(5*time.Second)); !cmp.Equal(got, []int64{1}) {
+		t.Errorf("when the retry is due = %v, want [1]", got)
 	}
 }
 

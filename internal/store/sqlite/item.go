@@ -110,7 +110,10 @@ func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMe
 }
 
 func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]json.RawMessage, int64, error) {
-	query := `SELECT id, data FROM items WHERE dataset = ? AND id > ? ORDER BY id LIMIT ?`
+	// "+dataset" keeps SQLite off the (dataset, key) index, which would
+	// make it sort the whole dataset for every page; a rowid range scan
+	// comes out in id order already.
+	query := `SELECT id, data FROM items WHERE +dataset = ? AND id > ? ORDER BY id LIMIT ?`
 	args := []any{q.Dataset, after, itemPage}
 	if q.RunID != 0 {
 		query = `SELECT id, data FROM items WHERE run_id = ? AND dataset = ? AND id > ? ORDER BY id LIMIT ?`
