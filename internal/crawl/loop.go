@@ -70,6 +70,9 @@ func newCrawler(e *Engine, p RunParams) *crawler {
 			ConcurrencyPerHost: p.Spider.Politeness.ConcurrencyPerHost,
 			Delay:              p.Spider.Politeness.Delay,
 			WaitForRobots:      p.Spider.Politeness.ObeyRobots,
+			// Enough queued pages in memory for several rounds of the
+			// host's slots between refills from the store.
+			QueueCap: max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
 		}),
 		admitter: frontier.NewAdmitter(p.Spider, 0),
 		events:   make(chan event, 2*n+64),

@@ -2,6 +2,7 @@ package frontier
 
 import (
 	"cmp"
+	"hash/maphash"
 	"net/url"
 	"sync"
 
@@ -17,17 +18,30 @@ import (
 type Admitter struct {
 	scope    *spider.Scope
 	maxDepth int
+	size     int
+	seed     maphash.Seed
+	shards   [admitShards]seenShard
+}
+
+// admitShards spreads the seen cache over several locks: every worker
+// consults it for every link it finds.
+const admitShards = 16
+
+type seenShard struct {
 	mu       sync.Mutex
 	cur, old map[string]struct{}
-	size     int
 }
 
 // NewAdmitter returns an Admitter for sp that remembers up to 2*cacheSize
 // URLs (default cacheSize 65536), so memory stays flat however large the
 // frontier grows.
 func NewAdmitter(sp *spider.Spider, cacheSize int) *Admitter {
-	size := cmp.Or(cacheSize, 1<<16)
-	return &Admitter{scope: &sp.Scope, maxDepth: sp.Limits.MaxDepth, cur: make(map[string]struct{}, size), size: size}
+	size := max(cmp.Or(cacheSize, 1<<16)/admitShards, 1)
+	a := &Admitter{scope: &sp.Scope, maxDepth: sp.Limits.MaxDepth, size: size, seed: maphash.MakeSeed()}
+	for i := range a.shards {
+		a.shards[i].cur = make(map[string]struct{}, size)
+	}
+	return a
 }
 
 // StartURLs returns the spider's start URLs as frontier entries at depth 0.
@@ -62,20 +76,23 @@ func (a *Admitter) Admit(from store.Page, links []*url.URL) []store.NewURL {
 	return out
 }
 
-// seen reports whether key was seen recently, and remembers it.
+// seen reports whether key was seen recently, and remembers it. Each shard
+// keeps two generations: when the current one is full it becomes the old
+// one, and the oldest is dropped.
 func (a *Admitter) seen(key string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.cur[key]; ok {
+	sh := &a.shards[maphash.String(a.seed, key)%admitShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.cur[key]; ok {
 		return true
 	}
-	if _, ok := a.old[key]; ok {
-		a.cur[key] = struct{}{}
+	if _, ok := sh.old[key]; ok {
+		sh.cur[key] = struct{}{}
 		return true
 	}
-	if len(a.cur) >= a.size {
-		a.old, a.cur = a.cur, make(map[string]struct{}, a.size)
+	if len(sh.cur) >= a.size {
+		sh.old, sh.cur = sh.cur, make(map[string]struct{}, a.size)
 	}
-	a.cur[key] = struct{}{}
+	sh.cur[key] = struct{}{}
 	return false
 }

@@ -31,7 +31,9 @@ type Store interface {
 	FinishRun(ctx context.Context, id int64, status trawl.RunStatus, errMsg string) error
 
 	// CommitPages commits a batch of page results in one transaction: for
-	// every page its items (upserted by key), its newly discovered URLs
+	// every page its items (by key: inserted, or updated when another run
+	// stored them; within one run the first page to yield a key wins), its
+	// newly discovered URLs
 	// (deduplicated against the run's frontier, capped by MaxPages) and its
 	// done mark, plus the run's updated statistics. Either the whole batch
 	// commits or none of it does.

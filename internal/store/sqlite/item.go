@@ -21,12 +21,12 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 	if err != nil {
 		return false, fmt.Errorf("encode: %w", err)
 	}
-	// prev_run is the row's run before this upsert (0 when inserted).
-	var prev int64
-	if err := c.upItem.QueryRowContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now).Scan(&prev); err != nil {
+	res, err := c.upItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
+	if err != nil {
 		return false, err
 	}
-	return prev != c.runID, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // upsertDataset records the dataset, adding columns it did not have yet

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/trawl-dev/trawl/internal/store"
@@ -15,20 +14,22 @@ const (
 	pageDone   = 1
 )
 
-// insertPageSQL admits a URL unless the run already has it; RETURNING yields
-// no row when the unique (run_id, url) key ignored the insert.
-const insertPageSQL = `INSERT INTO pages (run_id, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, url) DO NOTHING RETURNING id`
+// insertPageSQL admits a URL unless the run already has it (the unique
+// (run_id, url) key makes the insert a no-op then). Exec with RowsAffected
+// and LastInsertId is much cheaper in the driver than RETURNING, which
+// goes through a result set.
+const insertPageSQL = `INSERT INTO pages (run_id, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, url) DO NOTHING`
 
 func insertPage(ctx context.Context, stmt *sql.Stmt, runID int64, u store.NewURL) (bool, int64, error) {
-	var id int64
-	err := stmt.QueryRowContext(ctx, runID, u.URL, u.Host, u.Depth).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, 0, nil
-	}
+	res, err := stmt.ExecContext(ctx, runID, u.URL, u.Host, u.Depth)
 	if err != nil {
 		return false, 0, err
 	}
-	return true, id, nil
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, 0, err
+	}
+	id, err := res.LastInsertId()
+	return err == nil, id, err
 }
 
 // CommitPages implements store.Store.
@@ -114,9 +115,13 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 	c := &commitStmts{
 		insPage: prep(insertPageSQL),
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
+		// An item already stored by this run is left as it is: the first
+		// page of a run to yield a key wins, and RowsAffected (1 for an
+		// insert or an update from another run) tells whether the item is
+		// new to the run without a second statement.
 		upItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, prev_run = items.run_id, run_id = excluded.run_id, updated_at = excluded.updated_at
-		RETURNING prev_run`),
+		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, run_id = excluded.run_id, updated_at = excluded.updated_at
+		WHERE items.run_id != excluded.run_id`),
 	}
 	if err != nil {
 		c.close()

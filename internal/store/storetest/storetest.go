@@ -20,6 +20,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t)) })
 	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t)) })
 	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t)) })
+	t.Run("FirstItemOfARunWins", func(t *testing.T) { t.Parallel(); testFirstItemWins(t, open(t)) })
 	t.Run("CommitIsAtomic", func(t *testing.T) { t.Parallel(); testCommitAtomic(t, open(t)) })
 	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t)) })
 	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t)) })
@@ -310,5 +311,25 @@ func testNotFound(t *testing.T, s store.Store) {
 	}
 	if err := s.FinishRun(ctx, 42, trawl.RunFailed, "x"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
 		t.Errorf("FinishRun(42) = %v, want not_found", err)
+	}
+}
+
+func testFirstItemWins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/1", "/2"))
+	q := mustQueued(t, s, r.ID, "h")
+	res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{
+		{PageID: q[0].ID, Status: 200, Items: []trawl.Item{item("k", "first")}},
+		{PageID: q[1].ID, Status: 200, Items: []trawl.Item{item("k", "second")}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Items != 1 {
+		t.Errorf("items = %d, want 1", res.Stats.Items)
+	}
+	want := []string{`{"title":"first","tags":["x","y"],"_url":"http://a/k"}`}
+	if diff := cmp.Diff(want, collect(t, s, store.ItemQuery{Dataset: "a"})); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
 	}
 }

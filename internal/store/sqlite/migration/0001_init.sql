@@ -46,7 +46,6 @@ CREATE TABLE items (
 	url        TEXT    NOT NULL,
 	data       TEXT    NOT NULL,
 	run_id     INTEGER NOT NULL,
-	prev_run   INTEGER NOT NULL DEFAULT 0, -- run_id before the last update: tells whether an upsert is new to its run
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL,
 	UNIQUE (dataset, key)
