@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/extract"
@@ -44,6 +45,9 @@ func (c *crawler) work(ctx context.Context) {
 		o := c.process(ctx, t)
 		o.commits = o.result != nil || o.resp != nil
 		c.events <- event{task: &t, release: o.release}
+		// Let the loop run now, before this worker's extraction: it may
+		// be waiting to start the host's next request.
+		runtime.Gosched()
 		if o.resp != nil {
 			o.result = c.extract(t, o.resp)
 		}
