@@ -87,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults or custom")
-	fs.StringVar(&o.tools, "tools", "trawl,colly,scrapy", "comma-separated tools to run")
+	fs.StringVar(&o.tools, "tools", "trawl,colly,scrapy", "comma-separated tools to run: trawl, colly, scrapy, ideal")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each tool, interleaved")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "kill a tool run that takes longer")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to `file`")
@@ -218,8 +218,12 @@ func runBench(ctx context.Context, o options, tools []tool, progress io.Writer) 
 			if err != nil {
 				return rep, fmt.Errorf("%s run %d: %w", t.Name(), run, err)
 			}
-			fmt.Fprintf(progress, "%s run %d: %s in %.2fs, %d/%d pages, %d/%d items\n", t.Name(), run,
-				r.Status, r.WallSeconds, r.PagesFetched, r.PagesExpected, r.ItemsDistinct, r.ItemsExpected)
+			items := fmt.Sprintf("%d/%d", r.ItemsDistinct, r.ItemsExpected)
+			if r.NoItems {
+				items = "n/a"
+			}
+			fmt.Fprintf(progress, "%s run %d: %s in %.2fs, %d/%d pages, %s items\n", t.Name(), run,
+				r.Status, r.WallSeconds, r.PagesFetched, r.PagesExpected, items)
 			rep.Results = append(rep.Results, r)
 		}
 	}

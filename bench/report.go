@@ -39,6 +39,7 @@ type result struct {
 	PagesPerSecond float64 `json:"pages_per_s"`
 	PagesFetched   int     `json:"pages_fetched"`
 	PagesExpected  int     `json:"pages_expected"`
+	NoItems        bool    `json:"no_items,omitempty"` // the tool extracts no items: the item counts are n/a
 	ItemLines      int     `json:"item_lines"`
 	ItemsDistinct  int     `json:"items_distinct"`
 	ItemsCorrect   int     `json:"items_correct"`
@@ -89,6 +90,10 @@ func newResult(name string, run int, m measurement, web *simweb.Web, sc scenario
 	}
 	if m.Err != nil {
 		r.Error = m.Err.Error()
+	}
+	if output == "" {
+		r.NoItems = true
+		return r
 	}
 	oc, err := countItems(output, web)
 	if err != nil {
@@ -210,8 +215,18 @@ func writeTable(w io.Writer, rep report) error {
 	})
 	row("pages/s", func(r result) string { return fmt.Sprintf("%.0f", r.PagesPerSecond) })
 	row("pages fetched / expected", func(r result) string { return ratio(r.PagesFetched, r.PagesExpected) })
-	row("items distinct / expected", func(r result) string { return ratio(r.ItemsDistinct, r.ItemsExpected) })
-	row("items correct / output lines", func(r result) string { return fmt.Sprintf("%d / %d", r.ItemsCorrect, r.ItemLines) })
+	row("items distinct / expected", func(r result) string {
+		if r.NoItems {
+			return "n/a"
+		}
+		return ratio(r.ItemsDistinct, r.ItemsExpected)
+	})
+	row("items correct / output lines", func(r result) string {
+		if r.NoItems {
+			return "n/a"
+		}
+		return fmt.Sprintf("%d / %d", r.ItemsCorrect, r.ItemLines)
+	})
 	row("requests", func(r result) string { return fmt.Sprint(r.Requests) })
 	row("duplicate fetches", func(r result) string { return fmt.Sprint(r.Duplicates) })
 	row("robots.txt fetches", func(r result) string { return fmt.Sprint(r.RobotsRequests) })

@@ -31,7 +31,8 @@ type tool interface {
 	// Prepare builds or locates the tool once, in dir. It returns an error wrapping errNotInstalled
 	// if the tool is missing from this machine.
 	Prepare(ctx context.Context, dir string) error
-	// Command returns the argv that crawls j.web and the JSONL file it writes the items to.
+	// Command returns the argv that crawls j.web and the JSONL file it writes the items to, or an
+	// empty output for a tool that extracts no items (its item counts are reported as n/a).
 	Command(j job) (argv []string, output string, err error)
 }
 
@@ -145,6 +146,36 @@ func (t *collyTool) Command(j job) ([]string, string, error) {
 	}, out, nil
 }
 
+// idealTool runs ./ideal, a client that knows every URL in advance: the floor any crawler can
+// reach on this machine. It extracts no items.
+type idealTool struct {
+	src string // bench module directory
+	bin string
+}
+
+func (t *idealTool) Name() string { return "ideal" }
+
+func (t *idealTool) Prepare(ctx context.Context, dir string) error {
+	bin := filepath.Join(dir, "ideal-bench")
+	if err := goBuild(ctx, t.src, "./ideal", bin); err != nil {
+		return err
+	}
+	t.bin = bin
+	return nil
+}
+
+func (t *idealTool) Command(j job) ([]string, string, error) {
+	cfg := j.web.Config()
+	return []string{
+		t.bin,
+		"-start", strings.Join(j.web.URLs(), ","),
+		"-per-host", strconv.Itoa(j.scenario.PerHost),
+		"-concurrency", strconv.Itoa(j.scenario.Concurrency),
+		"-pages", strconv.Itoa(cfg.PagesPerHost),
+		"-disallow", cfg.RobotsDisallow,
+	}, "", nil
+}
+
 // scrapyTool runs scrapy/simspider.py with a Python that has Scrapy.
 type scrapyTool struct {
 	src    string // bench module directory
@@ -202,13 +233,15 @@ func newTools(names, benchDir, trawlSrc, trawlBin, python string) ([]tool, error
 			tools = append(tools, &collyTool{src: benchDir})
 		case "scrapy":
 			tools = append(tools, &scrapyTool{src: benchDir, python: python})
+		case "ideal":
+			tools = append(tools, &idealTool{src: benchDir})
 		case "":
 		default:
-			return nil, fmt.Errorf("unknown tool %q: want trawl, colly or scrapy", n)
+			return nil, fmt.Errorf("unknown tool %q: want trawl, colly, scrapy or ideal", n)
 		}
 	}
 	if len(tools) == 0 {
-		return nil, errors.New("no tools: give -tools a comma-separated list of trawl, colly, scrapy")
+		return nil, errors.New("no tools: give -tools a comma-separated list of trawl, colly, scrapy, ideal")
 	}
 	return tools, nil
 }

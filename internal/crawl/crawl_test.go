@@ -412,3 +412,101 @@ func TestCancelThenResumeRepeatsNoCommittedPage(t *testing.T) {
 		t.Errorf("served %d distinct URLs, want all %d pages", len(s.hits), stats.Pages)
 	}
 }
+
+// chain serves /p/N linking to /p/N+1 and /p/N+2, recording when each
+// request arrived.
+type chain struct {
+	mu     sync.Mutex
+	times  []time.Time
+	robots string
+}
+
+func (c *chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/robots.txt" {
+		if c.robots == "" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, c.robots)
+		return
+	}
+	c.mu.Lock()
+	c.times = append(c.times, time.Now())
+	c.mu.Unlock()
+	var n int
+	fmt.Sscanf(r.URL.Path, "/p/%d", &n)
+	fmt.Fprintf(w, `<h1>page %d</h1><a href="/p/%d">a</a><a href="/p/%d">b</a>`, n, n+1, n+2)
+}
+
+// minGap is the smallest gap between two consecutive page requests.
+func (c *chain) minGap() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gap := time.Duration(1<<63 - 1)
+	for i := 1; i < len(c.times); i++ {
+		gap = min(gap, c.times[i].Sub(c.times[i-1]))
+	}
+	return gap
+}
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		limits    string
+		wantPages int64
+	}{
+		{"max_pages counts admitted URLs", "{max_pages: 7}", 7},
+		{"max_depth stops following", "{max_depth: 2}", 5}, // p/0; p/1, p/2; p/3, p/4
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, &chain{})
+			b := setup(t, s.URL, `
+name: limits
+start_urls: ["{{URL}}/p/0"]
+follow: [{css: a}]
+items: [{fields: {title: h1}}]
+limits: `+tt.limits+`
+`)
+			stats := b.crawl(t)
+			if stats.Pages != tt.wantPages || stats.Queued != tt.wantPages {
+				t.Errorf("pages %d, queued %d; want %d", stats.Pages, stats.Queued, tt.wantPages)
+			}
+		})
+	}
+}
+
+func TestDelays(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		robots     string
+		politeness string
+		wantGap    time.Duration
+	}{
+		{"spider delay", "", "{delay: 150ms, concurrency_per_host: 4}", 150 * time.Millisecond},
+		{"robots Crawl-delay", "User-agent: *\nCrawl-delay: 0.15\n", "{concurrency_per_host: 4}", 150 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := &chain{robots: tt.robots}
+			s := newSite(t, c)
+			b := setup(t, s.URL, `
+name: delays
+start_urls: ["{{URL}}/p/0"]
+follow: [{css: a}]
+items: [{fields: {title: h1}}]
+limits: {max_pages: 5}
+politeness: `+tt.politeness+`
+`)
+			b.crawl(t)
+			// Requests start at least the delay apart, even with four slots.
+			if got := c.minGap(); got < tt.wantGap-5*time.Millisecond {
+				t.Errorf("smallest gap between requests = %v, want at least %v", got, tt.wantGap)
+			}
+		})
+	}
+}

@@ -51,6 +51,11 @@ type Scheduler struct {
 	ready    hostHeap // hosts with a task and a free slot, by ready time
 	inflight int
 	pending  int // tasks held in memory, not in flight
+
+	// Hosts with pages in the store, and those of them due a refill:
+	// kept up to date so that Idle and Refills cost nothing per host.
+	stored map[*host]struct{}
+	due    map[*host]struct{}
 }
 
 type host struct {
@@ -79,7 +84,7 @@ type host struct {
 func NewScheduler(cfg Config) *Scheduler {
 	cfg.ConcurrencyPerHost = cmp.Or(cfg.ConcurrencyPerHost, 2)
 	cfg.QueueCap = cmp.Or(cfg.QueueCap, 64)
-	return &Scheduler{cfg: cfg, hosts: map[string]*host{}}
+	return &Scheduler{cfg: cfg, hosts: map[string]*host{}, stored: map[*host]struct{}{}, due: map[*host]struct{}{}}
 }
 
 func (s *Scheduler) host(name string) *host {
@@ -104,6 +109,7 @@ func (s *Scheduler) Add(pages []store.Page) {
 		if h.overflow || h.loading || len(h.queue) >= s.cfg.QueueCap {
 			h.overflow = true
 			h.seq++
+			s.track(h)
 			continue
 		}
 		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
@@ -119,6 +125,7 @@ func (s *Scheduler) MarkOverflow(hostName string) {
 	h := s.host(hostName)
 	h.overflow = true
 	h.seq++
+	s.track(h)
 }
 
 // Refills returns the loads the caller should start now: hosts with pages in
@@ -126,13 +133,27 @@ func (s *Scheduler) MarkOverflow(hostName string) {
 // Refilled is called for it.
 func (s *Scheduler) Refills() []Refill {
 	var out []Refill
-	for _, h := range s.hosts {
-		if h.overflow && !h.loading && len(h.queue) <= s.cfg.QueueCap/4 {
-			h.loading = true
-			out = append(out, Refill{Host: h.name, AfterID: h.cursor, Limit: s.cfg.QueueCap - len(h.queue), seq: h.seq})
-		}
+	for h := range s.due {
+		h.loading = true
+		out = append(out, Refill{Host: h.name, AfterID: h.cursor, Limit: s.cfg.QueueCap - len(h.queue), seq: h.seq})
+		s.track(h)
 	}
 	return out
+}
+
+// track files h under the hosts with pages in the store, and under those
+// due a refill, according to its state.
+func (s *Scheduler) track(h *host) {
+	if h.overflow || h.loading {
+		s.stored[h] = struct{}{}
+	} else {
+		delete(s.stored, h)
+	}
+	if h.overflow && !h.loading && len(h.queue) <= s.cfg.QueueCap/4 {
+		s.due[h] = struct{}{}
+	} else {
+		delete(s.due, h)
+	}
 }
 
 // Refilled hands over the pages a Refill loaded.
@@ -149,6 +170,7 @@ func (s *Scheduler) Refilled(r Refill, pages []store.Page) {
 	if len(pages) < r.Limit && h.seq == r.seq {
 		h.overflow = false
 	}
+	s.track(h)
 	s.update(h)
 }
 
@@ -170,6 +192,9 @@ func (s *Scheduler) Next(now time.Time) (Task, bool) {
 	h.inflight++
 	s.inflight++
 	s.pending--
+	if h.overflow {
+		s.track(h) // the queue shrank: maybe due a refill
+	}
 	h.lastStart = now
 	h.nextStart = maxTime(h.nextStart, now.Add(h.delay))
 	s.update(h)
@@ -236,15 +261,7 @@ func (s *Scheduler) InFlight() int { return s.inflight }
 // Idle reports whether the run has nothing left: no task in memory or in
 // flight, and no host with pages left in the store.
 func (s *Scheduler) Idle() bool {
-	if s.inflight > 0 || len(s.ready) > 0 {
-		return false
-	}
-	for _, h := range s.hosts {
-		if len(h.queue) > 0 || len(h.delayed) > 0 || h.overflow || h.loading {
-			return false
-		}
-	}
-	return true
+	return s.inflight == 0 && s.pending == 0 && len(s.stored) == 0
 }
 
 // Pending is the number of tasks held in memory and not in flight.
