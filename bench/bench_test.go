@@ -248,6 +248,66 @@ func TestCollyEndToEnd(t *testing.T) {
 	}
 }
 
+// TestIdealEndToEnd builds the ideal client and runs it through the runner on a small web with
+// every fault: it must fetch every page once (a 503 twice), robots.txt once per host, nothing
+// disallowed, and report its items as n/a.
+func TestIdealEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the ideal client")
+	}
+	t.Parallel()
+	sc := scenario{
+		Name: "test",
+		Web: simweb.Config{Hosts: 3, PagesPerHost: 60, LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond,
+			Fail503: 0.1, NotFound: 0.05, RobotsDisallow: "/private/", Seed: 3},
+		Concurrency: 4, PerHost: 2,
+	}
+	dir := t.TempDir()
+	it := &idealTool{src: "."}
+	if err := it.Prepare(context.Background(), dir); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	o := options{scenario: sc, timeout: time.Minute}
+	r, err := runOnce(context.Background(), o, it, 1, filepath.Join(dir, "run"), io.Discard)
+	if err != nil {
+		t.Fatalf("runOnce: %v", err)
+	}
+	got := map[string]any{
+		"status": r.Status, "pages": r.PagesFetched, "no items": r.NoItems, "output error": r.OutputError,
+		"duplicates": r.Duplicates, "robots": r.RobotsRequests, "disallowed": r.DisallowedRequests, "404": r.Status404,
+		"requests": r.Requests - r.Status503,
+	}
+	want := map[string]any{
+		"status": statusOK, "pages": 180, "no items": true, "output error": "",
+		"duplicates": 0, "robots": 3, "disallowed": 0, "404": 0,
+		"requests": 3 + 180,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("result (-want +got):\n%s\nerror: %s", diff, r.Error)
+	}
+	if r.Status503 == 0 || r.FloorSeconds <= 0 || r.WallOverFloor <= 0 {
+		t.Errorf("Status503 = %d, FloorSeconds = %v, WallOverFloor = %v; want all > 0", r.Status503, r.FloorSeconds, r.WallOverFloor)
+	}
+}
+
+func TestNewTools(t *testing.T) {
+	t.Parallel()
+	tools, err := newTools("trawl, ideal", ".", "..", "", "python3")
+	if err != nil {
+		t.Fatalf("newTools: %v", err)
+	}
+	var names []string
+	for _, tl := range tools {
+		names = append(names, tl.Name())
+	}
+	if diff := cmp.Diff([]string{"trawl", "ideal"}, names); diff != "" {
+		t.Errorf("tools (-want +got):\n%s", diff)
+	}
+	if _, err := newTools("trawl,best", ".", "..", "", "python3"); err == nil || !strings.Contains(err.Error(), "ideal") {
+		t.Errorf("newTools(unknown) error = %v, want one listing the tools", err)
+	}
+}
+
 func TestWriteTable(t *testing.T) {
 	t.Parallel()
 	rep := report{
@@ -255,6 +315,7 @@ func TestWriteTable(t *testing.T) {
 		Results: []result{
 			{Tool: "trawl", Run: 1, Status: statusOK, WallSeconds: 2, PagesFetched: 10, PagesExpected: 10, FloorSeconds: 1, WallOverFloor: 2},
 			{Tool: "scrapy", Run: 1, Status: statusNotInstalled, Error: "not installed: no scrapy"},
+			{Tool: "ideal", Run: 1, Status: statusOK, WallSeconds: 1, PagesFetched: 10, PagesExpected: 10, NoItems: true},
 		},
 	}
 	var b strings.Builder
@@ -262,7 +323,7 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("writeTable: %v", err)
 	}
 	out := b.String()
-	for _, want := range []string{"10 / 10 (100.0%)", "not installed", "wall / floor", "2.00", "scrapy: not installed: no scrapy"} {
+	for _, want := range []string{"10 / 10 (100.0%)", "not installed", "wall / floor", "2.00", "scrapy: not installed: no scrapy", "n/a"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -254,11 +254,17 @@ func summary(s trawl.RunStats, d time.Duration) string {
 func printFailed(w io.Writer, failed []store.FailedPage, total int64) {
 	fmt.Fprintln(w, "failed pages:")
 	for _, p := range failed {
-		status := ""
+		detail := p.Error
 		if p.Status != 0 {
-			status = fmt.Sprintf(" (HTTP %d)", p.Status)
+			detail = fmt.Sprintf("HTTP %d", p.Status)
 		}
-		fmt.Fprintf(w, "  %-12s %s%s\n", p.ErrorClass, p.URL, status)
+		if len(detail) > 100 {
+			detail = detail[:100] + "…"
+		}
+		if detail != "" {
+			detail = " (" + detail + ")"
+		}
+		fmt.Fprintf(w, "  %-12s %s%s\n", p.ErrorClass, p.URL, detail)
 	}
 	if rest := total - int64(len(failed)); rest > 0 {
 		fmt.Fprintf(w, "  ... and %d more\n", rest)

@@ -79,7 +79,8 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 			return c.robotsUnreachable(t, d, o)
 		}
 		if !d.Allowed {
-			o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt}
+			o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt,
+				Error: "disallowed by robots.txt"}
 			return o
 		}
 	}
@@ -110,7 +111,7 @@ func (c *crawler) extract(t frontier.Task, resp *fetch.Response) *store.PageResu
 	res, err := extract.Extract(c.sp, extract.Page{URL: resp.URL, ContentType: resp.ContentType, Body: resp.Body})
 	pr := &store.PageResult{PageID: t.Page.ID, Status: resp.Status, Attempts: t.Attempt, Bytes: int64(len(resp.Body))}
 	if err != nil {
-		pr.ErrorClass = ClassParse
+		pr.ErrorClass, pr.Error = ClassParse, err.Error()
 	} else {
 		pr.Items, pr.Invalid = res.Items, res.Invalid
 		pr.Links = c.admitter.Admit(t.Page, res.Links)
@@ -130,7 +131,8 @@ func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcom
 			o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, 0, nil))
 			return o
 		}
-		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(d.Class), Attempts: t.Attempt}
+		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(d.Class), Attempts: t.Attempt,
+			Error: "host unreachable: fetching robots.txt failed (" + string(d.Class) + ")"}
 		return o
 	}
 	if t.Attempt <= c.sp.Fetch.Retries {
@@ -138,7 +140,8 @@ func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcom
 		o.pauseHost = true // every page of the host is disallowed meanwhile
 		return o
 	}
-	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt}
+	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt,
+		Error: "robots.txt stayed unavailable (" + string(d.Class) + "): RFC 9309 says assume complete disallow"}
 	return o
 }
 
@@ -157,7 +160,7 @@ func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Respo
 		o.pauseHost = fe.RetryAfter > 0 || fe.Status == http.StatusTooManyRequests
 		return o
 	}
-	pr := &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fe.Class), Attempts: t.Attempt, Status: fe.Status}
+	pr := &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fe.Class), Error: errorText(fe), Attempts: t.Attempt, Status: fe.Status}
 	if resp != nil {
 		pr.Status = resp.Status
 		pr.Bytes = int64(len(resp.Body))
@@ -175,4 +178,16 @@ func (c *crawler) header() http.Header {
 		h.Set(k, v)
 	}
 	return h
+}
+
+// errorText describes a fetch failure without repeating the URL, which the
+// page row already holds.
+func errorText(fe *fetch.Error) string {
+	if fe.Err != nil {
+		return fe.Err.Error()
+	}
+	if fe.Status != 0 {
+		return http.StatusText(fe.Status)
+	}
+	return string(fe.Class)
 }

@@ -90,6 +90,7 @@ type FailedPage struct {
 	URL        string `json:"url"`
 	Status     int    `json:"status,omitempty"`
 	ErrorClass string `json:"error_class"`
+	Error      string `json:"error,omitempty"`
 	Attempts   int    `json:"attempts"`
 }
 
@@ -98,6 +99,7 @@ type PageResult struct {
 	PageID     int64
 	Status     int    // HTTP status; 0 when none was received
 	ErrorClass string // "" when the page succeeded
+	Error      string // what went wrong, for people; "" when the page succeeded
 	Attempts   int
 	Bytes      int64
 	Items      []trawl.Item

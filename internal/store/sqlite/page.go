@@ -114,7 +114,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 	}
 	c := &commitStmts{
 		insPage: prep(insertPageSQL),
-		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
+		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		// An item already stored by this run is left as it is: the first
 		// page of a run to yield a key wins, and RowsAffected (1 for an
 		// insert or an update from another run) tells whether the item is
@@ -159,7 +159,7 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 }
 
 func (c *committer) markDone(ctx context.Context, pr *store.PageResult, now int64) (bool, error) {
-	res, err := c.done.ExecContext(ctx, pageDone, pr.Status, pr.ErrorClass, pr.Attempts, now, pr.PageID, c.runID, pageQueued)
+	res, err := c.done.ExecContext(ctx, pageDone, pr.Status, pr.ErrorClass, pr.Error, pr.Attempts, now, pr.PageID, c.runID, pageQueued)
 	if err != nil {
 		return false, err
 	}

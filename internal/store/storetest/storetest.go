@@ -115,7 +115,7 @@ func testCommitPages(t *testing.T, s store.Store) {
 	}
 	// A failed page counts its error class.
 	q := mustQueued(t, s, r.ID, "g")[0]
-	res, err = s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{PageID: q.ID, Status: 503, ErrorClass: "http_5xx", Attempts: 4}}})
+	res, err = s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{PageID: q.ID, Status: 503, ErrorClass: "http_5xx", Error: "service unavailable", Attempts: 4}}})
 	if err != nil {
 		t.Fatalf("CommitPages: %v", err)
 	}
@@ -126,7 +126,7 @@ func testCommitPages(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]store.FailedPage{{URL: "http://g/", Status: 503, ErrorClass: "http_5xx", Attempts: 4}}, failed); diff != "" {
+	if diff := cmp.Diff([]store.FailedPage{{URL: "http://g/", Status: 503, ErrorClass: "http_5xx", Error: "service unavailable", Attempts: 4}}, failed); diff != "" {
 		t.Errorf("FailedPages (-want +got):\n%s", diff)
 	}
 	run, err := s.Run(ctx, r.ID)

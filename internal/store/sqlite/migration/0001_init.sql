@@ -24,6 +24,7 @@ CREATE TABLE pages (
 	state       INTEGER NOT NULL DEFAULT 0,
 	status      INTEGER NOT NULL DEFAULT 0,
 	error_class TEXT    NOT NULL DEFAULT '',
+	error       TEXT    NOT NULL DEFAULT '', -- what went wrong, for people
 	attempts    INTEGER NOT NULL DEFAULT 0,
 	fetched_at  INTEGER,
 	UNIQUE (run_id, url)
