@@ -510,3 +510,58 @@ politeness: `+tt.politeness+`
 		})
 	}
 }
+
+// TestGlobalConcurrency runs three hosts that each allow four requests at
+// once under a global cap of two.
+func TestGlobalConcurrency(t *testing.T) {
+	t.Parallel()
+	var (
+		mu             sync.Mutex
+		inflight, peak int
+	)
+	handler := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inflight++
+			peak = max(peak, inflight)
+			mu.Unlock()
+			defer func() { mu.Lock(); inflight--; mu.Unlock() }()
+			<-time.After(5 * time.Millisecond) // hold the slot so overlaps would show
+			next.ServeHTTP(w, r)
+		})
+	}
+	var starts []string
+	for range 3 {
+		s := newSite(t, handler(listing(5, 1)))
+		starts = append(starts, `"`+s.URL+`/"`)
+	}
+	sp, err := spider.Parse("spider.yaml", []byte(`
+name: global
+start_urls: [`+strings.Join(starts, ", ")+`]
+follow: [{css: li.next > a}]
+items: [{css: div.quote, fields: {text: span.text}}]
+politeness: {robots: ignore, concurrency_per_host: 4}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trawl.db"), sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fc := fetch.New(fetch.Config{})
+	defer fc.Close()
+	b := &bundle{db: db, sp: sp, engine: crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 2})}
+	b.run = b.newRun(t)
+	stats := b.crawl(t)
+	if stats.Pages != 15 {
+		t.Errorf("pages = %d, want 15", stats.Pages)
+	}
+	if peak > 2 {
+		t.Errorf("peak requests in flight = %d, want at most the global cap 2", peak)
+	}
+	if peak < 2 {
+		t.Errorf("peak requests in flight = %d: the cap of 2 was never used", peak)
+	}
+}
