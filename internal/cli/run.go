@@ -114,7 +114,11 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		start := time.Now()
+		db.Close()
+		logger.Debug("store closed", "took", time.Since(start))
+	}()
 
 	run, resumed, err := startRun(ctx, db, sp, o.restart)
 	if err != nil {
@@ -156,6 +160,15 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		printFailed(env.Stderr, failed, stats.ErrorCount())
 	}
 	if o.output != "" {
+		// Fold the WAL into the database file while the output is written,
+		// instead of at Close afterwards.
+		ckpt := make(chan error, 1)
+		go func() { ckpt <- db.Checkpoint(ctx) }()
+		defer func() {
+			if err := <-ckpt; err != nil {
+				logger.Warn("checkpoint", "err", err)
+			}
+		}()
 		defer func(start time.Time) { logger.Debug("output written", "took", time.Since(start)) }(time.Now())
 		return writeOutput(ctx, db, store.ItemQuery{Dataset: sp.Name, RunID: run.ID}, o.output, format, env)
 	}

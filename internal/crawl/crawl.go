@@ -39,7 +39,7 @@ type Config struct {
 	// Default 256.
 	CommitBatch int
 	// CommitLinger is how long the writer waits for more finished pages
-	// before committing a batch. Default 10ms; newly found URLs reach the
+	// before committing a batch. Default 25ms; newly found URLs reach the
 	// frontier at most this much later.
 	CommitLinger time.Duration
 	// Logger receives diagnostics. Default: discard.
@@ -61,7 +61,7 @@ type Engine struct {
 func New(st store.Store, fc *fetch.Client, rc *robots.Cache, cfg Config) *Engine {
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	cfg.CommitBatch = cmp.Or(cfg.CommitBatch, DefaultCommitBatch)
-	cfg.CommitLinger = cmp.Or(cfg.CommitLinger, 10*time.Millisecond)
+	cfg.CommitLinger = cmp.Or(cfg.CommitLinger, 25*time.Millisecond)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -165,6 +165,7 @@ func (c *compiler) scope(s *scopeSpec, starts []*url.URL) Scope {
 	}
 	sc.Allow = c.regexps(s.Allow)
 	sc.Deny = c.regexps(s.Deny)
+	sc.index = newHostIndex(sc.Hosts)
 	return sc
 }
 

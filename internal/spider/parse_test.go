@@ -34,6 +34,7 @@ func compiledCmp() cmp.Options {
 			return a.Source == b.Source && (a.CSS == nil) == (b.CSS == nil) && (a.XPath == nil) == (b.XPath == nil)
 		}),
 		cmpopts.IgnoreFields(spider.Spider{}, "Source", "Hash"),
+		cmpopts.IgnoreUnexported(spider.Scope{}),
 	}
 }
 

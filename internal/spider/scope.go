@@ -39,13 +39,41 @@ func (s *Scope) Allows(u *url.URL) bool {
 	return false
 }
 
+// hostIndex splits a scope's host patterns once: exact ones by "host:port"
+// (port "" for any port), wildcards kept as patterns. Allows runs for every
+// link of every page, against scopes of hundreds of hosts.
+type hostIndex struct {
+	exact     map[string]bool
+	wildcards []string
+}
+
+func newHostIndex(patterns []string) *hostIndex {
+	ix := &hostIndex{exact: make(map[string]bool, len(patterns))}
+	for _, p := range patterns {
+		h, port := splitHostPattern(p)
+		if strings.HasPrefix(h, "*.") {
+			ix.wildcards = append(ix.wildcards, p)
+			continue
+		}
+		ix.exact[h+":"+port] = true
+	}
+	return ix
+}
+
 func (s *Scope) hostAllowed(u *url.URL) bool {
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	port := u.Port()
 	if port == "" {
 		port = defaultPort(u.Scheme)
 	}
-	for _, pattern := range s.Hosts {
+	patterns := s.Hosts
+	if s.index != nil {
+		if s.index.exact[host+":"+port] || s.index.exact[host+":"] {
+			return true
+		}
+		patterns = s.index.wildcards
+	}
+	for _, pattern := range patterns {
 		ph, pp := splitHostPattern(pattern)
 		if pp != "" && pp != port {
 			continue

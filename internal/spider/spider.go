@@ -48,6 +48,10 @@ type Scope struct {
 	Hosts []string
 	Allow []*regexp.Regexp // on path+query; if non-empty one must match
 	Deny  []*regexp.Regexp // on path+query; none may match
+
+	// index answers exact host patterns with one map lookup; built at
+	// compile time (nil in a Scope made by hand, which Allows handles).
+	index *hostIndex
 }
 
 // Selector is a compiled CSS or XPath selector; exactly one of CSS and XPath

@@ -31,6 +31,8 @@ CREATE TABLE pages (
 );
 -- Partial index: only queued pages, so it stays small as the run progresses.
 CREATE INDEX pages_queued ON pages (run_id, host, id) WHERE state = 0;
+-- Failed pages, for the run summary and reports; few, so the index is small.
+CREATE INDEX pages_failed ON pages (run_id, id) WHERE error_class != '';
 
 CREATE TABLE datasets (
 	name       TEXT    PRIMARY KEY,
