@@ -92,13 +92,15 @@ func demoReport(ctx context.Context, sp *spider.Spider, o runOptions, env Env) e
 	if _, err := export.Write(env.Stdout, export.Table, first(db.Items(ctx, store.ItemQuery{Dataset: sp.Name}), 5), export.Options{Columns: ds.Columns}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, `
-Next:
-  trawl export %[1]s -o %[1]s.csv           # all items as CSV (also .jsonl, .json)
-  trawl export %[1]s --format table         # on the console
-  trawl demo --serve                        # keep the demo site up, then:
-  trawl run examples/quotes.yaml -o q.jsonl # run the example spider yourself
-`, sp.Name)
+	fmt.Fprintln(env.Stdout, "\nNext:")
+	for _, l := range [][2]string{
+		{"trawl export " + sp.Name + " -o " + sp.Name + ".csv", "all items as CSV (also .jsonl, .json)"},
+		{"trawl export " + sp.Name + " --format table", "on the console"},
+		{"trawl demo --serve", "keep the demo site up, then:"},
+		{"trawl run examples/quotes.yaml -o q.jsonl", "run the example spider yourself"},
+	} {
+		fmt.Fprintf(env.Stdout, "  %-42s # %s\n", l[0], l[1])
+	}
 	return nil
 }
 
