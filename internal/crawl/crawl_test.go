@@ -3,6 +3,7 @@ package crawl_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -563,5 +564,57 @@ politeness: {robots: ignore, concurrency_per_host: 4}
 	}
 	if peak < 2 {
 		t.Errorf("peak requests in flight = %d: the cap of 2 was never used", peak)
+	}
+}
+
+// failingStore fails CommitPages after a number of successful commits: a
+// disk that fills up mid-run, which no real part here can produce.
+type failingStore struct {
+	store.Store
+	mu        sync.Mutex
+	remaining int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingStore) CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error) {
+	f.mu.Lock()
+	f.remaining--
+	fail := f.remaining < 0
+	f.mu.Unlock()
+	if fail {
+		return nil, errDiskFull
+	}
+	return f.Store.CommitPages(ctx, p)
+}
+
+func TestStoreFailureEndsTheRun(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, listing(50, 2))
+	b := setup(t, s.URL, quotesSpider)
+	fc := fetch.New(fetch.Config{})
+	defer fc.Close()
+	fs := &failingStore{Store: b.db, remaining: 2}
+	engine := crawl.New(fs, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 4})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := engine.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("Run = %v, want the store's error", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("Run hung until the test's deadline")
+	}
+	// What was committed before the failure stays, and the run can resume.
+	run, err := b.db.Run(context.Background(), b.run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Stats.Pages == 0 {
+		t.Error("nothing committed before the failure")
+	}
+	stats := b.crawl(t)
+	if stats.Pages != 51 || stats.Items != 100 {
+		t.Errorf("after resuming: %+v, want 51 pages and 100 items", stats)
 	}
 }

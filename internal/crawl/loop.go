@@ -38,6 +38,7 @@ type crawler struct {
 	starving atomic.Bool
 
 	stats   trawl.RunStats // last committed; owned by the writer until it exits
+	loading int            // refills in progress; owned by the loop
 	commits int            // transactions committed; owned by the writer
 	commitT time.Duration  // time spent committing; owned by the writer
 	links   int            // links sent to the store; owned by the writer
@@ -109,15 +110,22 @@ func (c *crawler) loop(ctx context.Context) error {
 		cancelFetches(runErr)
 	}
 	close(c.tasks)
-	// Keep reading events so that no worker or writer blocks on them, until
-	// the writer has committed everything the workers finished.
+	// Keep reading events so that no worker, writer or refill blocks on
+	// them, until the writer has committed everything the workers finished
+	// and every refill has answered.
 	for {
 		select {
 		case ev := <-c.events:
 			if ev.err != nil && runErr == nil {
 				runErr = ev.err
 			}
+			if ev.refill != nil {
+				c.loading--
+			}
 		case <-writerDone:
+			writerDone = nil
+		}
+		if writerDone == nil && c.loading == 0 {
 			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "links", c.links, "err", runErr)
 			return runErr
 		}
@@ -136,13 +144,12 @@ func (c *crawler) dispatch(ctx context.Context) error {
 	}
 	var (
 		uncommitted int // results sent to the writer and not yet committed
-		loading     int // refills in progress
 		timer       = time.NewTimer(time.Hour)
 	)
 	defer timer.Stop()
 	for {
 		for _, r := range c.sched.Refills() {
-			loading++
+			c.loading++
 			go c.refill(ctx, r)
 		}
 		now := c.e.cfg.Now()
@@ -153,7 +160,7 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			}
 			c.tasks <- t // never blocks: in-flight tasks are fewer than the buffer
 		}
-		if c.sched.Idle() && uncommitted == 0 && loading == 0 {
+		if c.sched.Idle() && uncommitted == 0 && c.loading == 0 {
 			return nil
 		}
 		c.starving.Store(c.sched.Pending() == 0 && c.sched.InFlight() < c.e.cfg.Concurrency)
@@ -167,6 +174,9 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			return context.Cause(ctx)
 		case <-timerC:
 		case ev := <-c.events:
+			if ev.refill != nil {
+				c.loading--
+			}
 			switch {
 			case ev.err != nil:
 				return ev.err
@@ -176,7 +186,6 @@ func (c *crawler) dispatch(ctx context.Context) error {
 					uncommitted++ // before the writer can see the result
 				}
 			case ev.refill != nil:
-				loading--
 				c.sched.Refilled(*ev.refill, ev.pages)
 			default:
 				uncommitted -= ev.committed
@@ -201,7 +210,7 @@ func (c *crawler) finishTask(t frontier.Task, o release) {
 func (c *crawler) refill(ctx context.Context, r frontier.Refill) {
 	pages, err := c.e.store.QueuedPages(ctx, c.run.ID, r.Host, r.AfterID, r.Limit)
 	if err != nil {
-		c.events <- event{err: err}
+		c.events <- event{refill: &r, err: err}
 		return
 	}
 	c.events <- event{refill: &r, pages: pages}
