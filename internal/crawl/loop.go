@@ -41,7 +41,6 @@ type crawler struct {
 	loading int            // refills in progress; owned by the loop
 	commits int            // transactions committed; owned by the writer
 	commitT time.Duration  // time spent committing; owned by the writer
-	links   int            // links sent to the store; owned by the writer
 }
 
 // event is what workers, the writer and store loads tell the loop.
@@ -52,7 +51,6 @@ type event struct {
 	// The writer committed n results.
 	committed int
 	admitted  []store.Page
-	progress  trawl.RunStats
 	// A refill completed.
 	refill *frontier.Refill
 	pages  []store.Page
@@ -126,7 +124,7 @@ func (c *crawler) loop(ctx context.Context) error {
 			writerDone = nil
 		}
 		if writerDone == nil && c.loading == 0 {
-			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "links", c.links, "err", runErr)
+			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "err", runErr)
 			return runErr
 		}
 	}
@@ -178,6 +176,8 @@ func (c *crawler) dispatch(ctx context.Context) error {
 				c.loading--
 			}
 			switch {
+			case ev.err != nil && ctx.Err() != nil:
+				return context.Cause(ctx) // a load canceled by the stop itself
 			case ev.err != nil:
 				return ev.err
 			case ev.task != nil:
@@ -249,9 +249,6 @@ func (c *crawler) write(ctx context.Context) {
 		linger.Stop()
 		if failed {
 			continue // drain so that workers never block
-		}
-		for i := range batch {
-			c.links += len(batch[i].Links)
 		}
 		start := time.Now()
 		res, err := c.commit(commitCtx, batch)
