@@ -290,7 +290,7 @@ func TestInterruptThenResume(t *testing.T) {
 func TestKillResume(t *testing.T) {
 	t.Parallel()
 	const pages = 150
-	srv, killNow, hits := slowSite(t, pages, pages/3)
+	srv, killNow, hits := slowSite(t, pages, pages/2)
 	dir := t.TempDir()
 	chainSpider(t, dir, srv.URL)
 
