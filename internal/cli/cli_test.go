@@ -366,3 +366,36 @@ func readItems(t *testing.T, path string) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestBadInvocations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "s.yaml", "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\n")
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frob"}, 2, `unknown command "frob"`},
+		{[]string{"run"}, 2, "run takes one spider file, got 0 arguments"},
+		{[]string{"run", "missing.yaml"}, 2, "no such file"},
+		{[]string{"run", "s.yaml", "--concurrency", "0"}, 2, "--concurrency must be at least 1"},
+		{[]string{"run", "s.yaml", "-o", "out.xlsx"}, 2, `cannot tell the output format of "out.xlsx"`},
+		{[]string{"run", "s.yaml", "-o", "nodir/out.csv"}, 2, "directory"},
+		{[]string{"run", "s.yaml", "--format", "xml"}, 2, `unknown format "xml"`},
+		{[]string{"run", "s.yaml", "--db", "postgres://u:secret@h/db"}, 2, "postgres://u:xxxxx@h/db: PostgreSQL is not supported yet"},
+		{[]string{"run", "s.yaml", "--db", "nodir/x.db"}, 2, "does not exist"},
+	}
+	for _, tt := range tests {
+		r := runMain(t, dir, nil, tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("trawl %v: exit %d, stderr %q; want exit %d and %q", tt.args, r.code, r.stderr, tt.code, tt.want)
+		}
+		if strings.Contains(r.stderr, "secret") || strings.Contains(r.stderr, "code=") {
+			t.Errorf("trawl %v leaks internals: %q", tt.args, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trawl.db")); err == nil {
+		t.Error("a rejected invocation created trawl.db")
+	}
+}

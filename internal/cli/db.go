@@ -33,6 +33,9 @@ func openStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
 	if env.Dir != "" && !filepath.IsAbs(dsn) {
 		dsn = filepath.Join(env.Dir, dsn)
 	}
+	if fi, err := os.Stat(filepath.Dir(dsn)); err != nil || !fi.IsDir() {
+		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: directory %s does not exist", dsn, filepath.Dir(dsn))
+	}
 	db, err := sqlite.Open(ctx, dsn, sqlite.Config{})
 	if err != nil {
 		return nil, err

@@ -104,6 +104,15 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	if err != nil {
 		return err
 	}
+	if o.output != "" && o.output != "-" {
+		dir := filepath.Dir(o.output)
+		if env.Dir != "" && !filepath.IsAbs(dir) {
+			dir = filepath.Join(env.Dir, dir)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return usageErrorf("-o %s: directory %s does not exist", o.output, dir)
+		}
+	}
 	if env.Getenv("GOGC") == "" {
 		// A crawl allocates briskly (a parsed document per page) while its
 		// live heap stays small and flat; collecting a quarter as often saves
@@ -202,7 +211,7 @@ func outputFormat(output, format string) (export.Format, error) {
 	case format != "":
 		f, err := export.ParseFormat(format)
 		if err != nil {
-			return "", usageErrorf("--format: %v", err)
+			return "", usageErrorf("--format: %s", trawl.ErrorMessage(err))
 		}
 		return f, nil
 	case output == "" || output == "-":
@@ -210,7 +219,7 @@ func outputFormat(output, format string) (export.Format, error) {
 	default:
 		f, err := export.FormatFromPath(output)
 		if err != nil {
-			return "", usageErrorf("-o %s: %v", output, err)
+			return "", usageErrorf("-o %s: %s", output, trawl.ErrorMessage(err))
 		}
 		return f, nil
 	}
