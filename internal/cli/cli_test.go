@@ -246,7 +246,7 @@ politeness: {concurrency_per_host: 4}
 // says how to resume, and the same command then finishes the run.
 func TestInterruptThenResume(t *testing.T) {
 	t.Parallel()
-	const pages = 120
+	const pages = 400 // enough that the crawl is still going when the second process tries
 	srv, reached, _ := slowSite(t, pages, 30)
 	dir := t.TempDir()
 	chainSpider(t, dir, srv.URL)
@@ -262,6 +262,12 @@ func TestInterruptThenResume(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("crawl did not reach the interrupt point in 60s")
 	}
+	// The same command in another process must not crawl the same run at
+	// the same time.
+	r := runMain(t, dir, nil, "run", "s.yaml", "--quiet")
+	if r.code != 1 || !strings.Contains(r.stderr, "run 1 is being crawled by process ") {
+		t.Errorf("second process on a running run: exit %d, %q; want a conflict", r.code, r.stderr)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
@@ -275,7 +281,7 @@ func TestInterruptThenResume(t *testing.T) {
 	if !strings.Contains(out, "\npages ") || strings.Contains(out, "\r") {
 		t.Errorf("expected plain progress lines on a non-terminal:\n%s", out)
 	}
-	r := runMain(t, dir, nil, "run", "s.yaml", "--quiet", "-o", "items.jsonl")
+	r = runMain(t, dir, nil, "run", "s.yaml", "--quiet", "-o", "items.jsonl")
 	if r.code != 0 || !strings.Contains(r.stderr, "resuming run 1") {
 		t.Fatalf("resume: %+v", r)
 	}

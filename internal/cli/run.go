@@ -133,6 +133,11 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	if err != nil {
 		return err
 	}
+	unlock, err := lockRun(db.Path(), run.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if resumed {
 		fmt.Fprintf(env.Stderr, "resuming run %d of %s: %d pages done, %d items so far\n", run.ID, sp.Name, run.Stats.Pages, run.Stats.Items)
 	} else if !o.quiet {
