@@ -37,7 +37,7 @@ type release struct {
 // robots.txt was unreachable; the robots cache asks again after a minute.
 const robotsRetry = 20 * time.Second
 
-var errOutOfScope = errors.New("redirect target is out of the spider's scope")
+var errOutOfScope = errors.New("redirect target is out of the spider's scope: add its host to scope.hosts to follow it")
 
 // work processes tasks until the loop closes the channel.
 func (c *crawler) work(ctx context.Context) {
