@@ -282,7 +282,7 @@ func printFailed(w io.Writer, failed []store.FailedPage, total int64) {
 	fmt.Fprintln(w, "failed pages:")
 	for _, p := range failed {
 		detail := p.Error
-		if p.Status != 0 {
+		if p.Status >= 400 {
 			detail = fmt.Sprintf("HTTP %d", p.Status)
 		}
 		if len(detail) > 100 {
