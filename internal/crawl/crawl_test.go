@@ -505,7 +505,9 @@ politeness: `+tt.politeness+`
 `)
 			b.crawl(t)
 			// Requests start at least the delay apart, even with four slots.
-			if got := c.minGap(); got < tt.wantGap-5*time.Millisecond {
+			// The gap is measured at the server, so allow for scheduling
+			// jitter on a loaded machine; without the delay it is ~1ms.
+			if got := c.minGap(); got < tt.wantGap*4/5 {
 				t.Errorf("smallest gap between requests = %v, want at least %v", got, tt.wantGap)
 			}
 		})
