@@ -14,33 +14,56 @@ import (
 // the working directory.
 const DefaultDB = "trawl.db"
 
-// openStore opens the store a DSN names: a file path (or sqlite:PATH,
-// file:PATH) for SQLite. postgres:// URLs are reserved for the service.
-func openStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: PostgreSQL is not supported yet; use a SQLite file path", redact(dsn))
-	case strings.HasPrefix(dsn, "sqlite://"):
-		dsn = strings.TrimPrefix(dsn, "sqlite://")
-	case strings.HasPrefix(dsn, "sqlite:"):
-		dsn = strings.TrimPrefix(dsn, "sqlite:")
-	case strings.HasPrefix(dsn, "file:"):
-		dsn = strings.TrimPrefix(dsn, "file:")
+// sqlitePath turns a DSN into the SQLite file it names: a path, or
+// sqlite:PATH, sqlite://PATH, file:PATH; relative to env.Dir. postgres://
+// URLs are reserved for the service.
+func sqlitePath(dsn string, env Env) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "", trawl.Errorf(trawl.EINVALID, "--db %s: PostgreSQL is not supported yet; use a SQLite file path", redact(dsn))
+	}
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
+		if rest, ok := strings.CutPrefix(dsn, prefix); ok {
+			dsn = rest
+			break
+		}
 	}
 	if dsn == "" {
-		return nil, trawl.Errorf(trawl.EINVALID, "--db is empty: give a SQLite file path such as %s", DefaultDB)
+		return "", trawl.Errorf(trawl.EINVALID, "--db is empty: give a SQLite file path such as %s", DefaultDB)
 	}
-	if env.Dir != "" && !filepath.IsAbs(dsn) {
-		dsn = filepath.Join(env.Dir, dsn)
-	}
-	if fi, err := os.Stat(filepath.Dir(dsn)); err != nil || !fi.IsDir() {
-		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: directory %s does not exist", dsn, filepath.Dir(dsn))
-	}
-	db, err := sqlite.Open(ctx, dsn, sqlite.Config{})
+	return env.path(dsn), nil
+}
+
+// openStore opens (creating if needed) the store a DSN names.
+func openStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
+	path, err := sqlitePath(dsn, env)
 	if err != nil {
 		return nil, err
 	}
-	return db, nil
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: directory %s does not exist", path, filepath.Dir(path))
+	}
+	return sqlite.Open(ctx, path, sqlite.Config{})
+}
+
+// openExistingStore opens a store for a command that only reads: a missing
+// SQLite file is a clear error, not a new empty database.
+func openExistingStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
+	path, err := sqlitePath(dsn, env)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "no database at %s: run a spider first, or point --db at its database", path)
+	}
+	return sqlite.Open(ctx, path, sqlite.Config{})
+}
+
+// path resolves p against the working directory given to Main.
+func (env Env) path(p string) string {
+	if env.Dir != "" && !filepath.IsAbs(p) {
+		return filepath.Join(env.Dir, p)
+	}
+	return p
 }
 
 // redact hides the password of a database URL.
@@ -55,22 +78,4 @@ func redact(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
 	}
 	return dsn
-}
-
-// dbExists reports a clear error when a command that only reads finds no
-// SQLite file, instead of creating an empty one.
-func dbExists(dsn string, env Env) error {
-	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
-		dsn = strings.TrimPrefix(dsn, p)
-	}
-	if strings.Contains(dsn, "://") {
-		return nil
-	}
-	if env.Dir != "" && !filepath.IsAbs(dsn) {
-		dsn = filepath.Join(env.Dir, dsn)
-	}
-	if _, err := os.Stat(dsn); err != nil {
-		return trawl.Errorf(trawl.ENOTFOUND, "no database at %s: run a spider first, or point --db at its database", dsn)
-	}
-	return nil
 }

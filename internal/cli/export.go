@@ -27,10 +27,7 @@ func exportCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := dbExists(db, env); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, db, env)
+	st, err := openExistingStore(ctx, db, env)
 	if err != nil {
 		return err
 	}

@@ -75,9 +75,7 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 // loadSpider parses a spider file and prints every problem it has as
 // FILE:LINE:COL: PATH: message.
 func loadSpider(path string, env Env) (*spider.Spider, error) {
-	if env.Dir != "" && !filepath.IsAbs(path) {
-		path = filepath.Join(env.Dir, path)
-	}
+	path = env.path(path)
 	sp, err := spider.ParseFile(path)
 	var ve *spider.ValidationError
 	if errors.As(err, &ve) {
@@ -105,10 +103,7 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		return err
 	}
 	if o.output != "" && o.output != "-" {
-		dir := filepath.Dir(o.output)
-		if env.Dir != "" && !filepath.IsAbs(dir) {
-			dir = filepath.Join(env.Dir, dir)
-		}
+		dir := env.path(filepath.Dir(o.output))
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return usageErrorf("-o %s: directory %s does not exist", o.output, dir)
 		}
@@ -242,9 +237,7 @@ func writeOutput(ctx context.Context, db store.Store, q store.ItemQuery, path st
 		_, err := export.Write(env.Stdout, f, items, opt)
 		return err
 	}
-	if env.Dir != "" && !filepath.IsAbs(path) {
-		path = filepath.Join(env.Dir, path)
-	}
+	path = env.path(path)
 	n, err := export.WriteFile(path, f, items, opt)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
