@@ -146,8 +146,9 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	prog := newProgress(env.Stderr, run.Stats, o.quiet, o.progress)
 	prog.start()
 	start := time.Now()
-	stats, runErr := engine.Run(ctx, crawl.RunParams{Spider: sp, Run: run, OnProgress: prog.update})
+	res, runErr := engine.Run(ctx, crawl.RunParams{Spider: sp, Run: run, OnProgress: prog.update})
 	prog.stop()
+	stats := res.Stats
 	elapsed := time.Since(start)
 
 	if runErr != nil && ctx.Err() != nil {

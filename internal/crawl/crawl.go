@@ -86,17 +86,42 @@ type RunParams struct {
 	OnProgress func(Progress)
 }
 
+// Result is the outcome of Run: the run's statistics as committed, and what
+// this process learned about the run's hosts.
+type Result struct {
+	Stats trawl.RunStats
+	// Hosts are the hosts that were throttled or given up on during this
+	// process's part of the run, by name.
+	Hosts []HostReport
+}
+
+// HostReport is how one host's pacing ended.
+type HostReport struct {
+	Host string
+	// Throttled counts the throttle signals the host sent (429, or 503
+	// with Retry-After).
+	Throttled int
+	// Concurrency and Delay are the host's pace at the end of the run.
+	Concurrency int
+	Delay       time.Duration
+	// Down is set when the circuit breaker gave up on the host: its
+	// remaining pages failed as host_down.
+	Down bool
+}
+
 // Run crawls until the run's frontier is exhausted, ctx is canceled, or the
 // store fails. It returns the run's statistics as committed. On
 // cancellation it returns context.Cause(ctx) after committing every page
 // that had finished: the run can be resumed and repeats no committed page.
 // A page that fails is data, not an error: it is recorded with its class.
-func (e *Engine) Run(ctx context.Context, p RunParams) (trawl.RunStats, error) {
+func (e *Engine) Run(ctx context.Context, p RunParams) (*Result, error) {
 	c := newCrawler(e, p)
 	runErr := c.loop(ctx)
+	res := &Result{Stats: c.stats}
 	final, err := e.store.Run(context.WithoutCancel(ctx), p.Run.ID)
 	if err != nil {
-		return c.stats, errors.Join(runErr, fmt.Errorf("read final stats: %w", err))
+		return res, errors.Join(runErr, fmt.Errorf("read final stats: %w", err))
 	}
-	return final.Stats, runErr
+	res.Stats = final.Stats
+	return res, runErr
 }

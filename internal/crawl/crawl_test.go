@@ -119,7 +119,8 @@ func (b *bundle) crawl(t *testing.T) trawl.RunStats {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	stats, err := b.engine.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	res, err := b.engine.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	stats := res.Stats
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

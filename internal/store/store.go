@@ -6,7 +6,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"iter"
+	"time"
 
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -49,17 +51,38 @@ type Store interface {
 	// FailedPages returns up to limit pages of run that failed, in ID order.
 	FailedPages(ctx context.Context, runID int64, limit int) ([]FailedPage, error)
 
+	// RequeueFailed puts the failed pages of run back in its frontier as
+	// queued, removes them from the run's statistics (pages, bytes, errors by
+	// class), and marks the run running again (clearing its finish time and
+	// error), in one transaction. It returns how many pages it requeued.
+	// Returns ENOTFOUND for an unknown run and ECONFLICT when the run has
+	// not finished (resume it instead).
+	RequeueFailed(ctx context.Context, runID int64) (int64, error)
+
+	// Runs lists runs, newest first, filtered and paged by q.
+	Runs(ctx context.Context, q RunQuery) ([]trawl.Run, error)
+
 	// Dataset returns a dataset by name. Returns ENOTFOUND if there is none.
 	Dataset(ctx context.Context, name string) (*Dataset, error)
 
+	// Datasets lists every dataset by name.
+	Datasets(ctx context.Context) ([]Dataset, error)
+
 	// Items iterates over the items of a dataset in the order they were
 	// first stored, as JSON objects whose keys follow the dataset's columns.
-	// Returns ENOTFOUND (as the first iteration's error) for an unknown dataset.
+	// With q.RunID, it yields the items that run stored, as that run stored
+	// them, even when a later run updated them since. Returns ENOTFOUND (as
+	// the first iteration's error) for an unknown dataset or run.
 	Items(ctx context.Context, q ItemQuery) iter.Seq2[json.RawMessage, error]
 
 	// Close releases the store's resources.
 	Close() error
 }
+
+// ErrDiskFull is returned (wrapped) when a write failed because the disk or
+// the database's size limit is full. A run that hits it is interrupted, not
+// failed: nothing committed is lost and it resumes once there is space.
+var ErrDiskFull = errors.New("disk full")
 
 // CreateRunParams describe a new run.
 type CreateRunParams struct {
@@ -105,6 +128,11 @@ type PageResult struct {
 	Items      []trawl.Item
 	Invalid    int
 	Links      []NewURL
+	// LinksCapped is how many links the page had beyond the per-page limit
+	// (dropped, not admitted); added to RunStats.LinksCapped.
+	LinksCapped int
+	// Rules are this page's per-item-rule counts, added to RunStats.Rules.
+	Rules []trawl.RuleStats
 }
 
 // CommitParams is a batch of page results of one run.
@@ -126,10 +154,21 @@ type Dataset struct {
 	Name    string   `json:"name"`
 	Columns []string `json:"columns"` // item fields in order, "_url" last
 	Items   int64    `json:"items"`
+	// LastRun is the newest run of the dataset's spider; 0 when none.
+	LastRun   int64     `json:"last_run,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ItemQuery selects items of a dataset.
 type ItemQuery struct {
 	Dataset string
-	RunID   int64 // 0 = all items; otherwise only items last stored by this run
+	RunID   int64 // 0 = all items; otherwise the items this run stored, as it stored them
+}
+
+// RunQuery selects runs for Runs. The zero value lists the newest 100 runs.
+type RunQuery struct {
+	Spider   string          // "" = every spider
+	Status   trawl.RunStatus // "" = every status
+	BeforeID int64           // 0 = from the newest; otherwise runs with a smaller ID (keyset paging)
+	Limit    int             // 0 = 100
 }

@@ -57,6 +57,33 @@ type RunStats struct {
 	Errors  map[string]int64 `json:"errors"`  // failed pages by error class
 	Bytes   int64            `json:"bytes"`   // decoded body bytes fetched
 	Queued  int64            `json:"queued"`  // URLs admitted to the frontier
+	// LinksCapped counts links dropped because a page had more than the
+	// per-page link limit.
+	LinksCapped int64 `json:"links_capped,omitempty"`
+	// Rules has one entry per item rule of the spider, in declared order:
+	// how often each rule applied and matched, so that a rule that never
+	// matched can be reported.
+	Rules []RuleStats `json:"rules,omitempty"`
+}
+
+// RuleStats count what one item rule did over a run's pages.
+type RuleStats struct {
+	Pages    int64 `json:"pages"`              // pages the rule applied to (content type and urls: matched)
+	Matched  int64 `json:"matched"`            // of those, pages where it matched at least one element
+	Scripted int64 `json:"scripted,omitempty"` // pages where it matched nothing and the page looks rendered by JavaScript
+}
+
+// AddRules adds per-rule counts of one page (or batch) to s, growing
+// s.Rules as needed.
+func (s *RunStats) AddRules(rules []RuleStats) {
+	if len(s.Rules) < len(rules) {
+		s.Rules = append(s.Rules, make([]RuleStats, len(rules)-len(s.Rules))...)
+	}
+	for i, r := range rules {
+		s.Rules[i].Pages += r.Pages
+		s.Rules[i].Matched += r.Matched
+		s.Rules[i].Scripted += r.Scripted
+	}
 }
 
 // ErrorCount is the total number of failed pages.
