@@ -80,6 +80,9 @@ type Options struct {
 	// MaxWidth caps the width of a Table cell in terminal columns; longer
 	// values end with "…". Zero means DefaultMaxWidth.
 	MaxWidth int
+	// CSVSafe guards CSV cells that a spreadsheet would run as formulas
+	// (docs/csv.md).
+	CSVSafe bool
 }
 
 // errNoColumns is returned for CSV output without Options.Columns.

@@ -30,6 +30,13 @@ type Result struct {
 	Items []trawl.Item
 	// Invalid counts the items dropped because a required field was missing.
 	Invalid int
+	// LinksCapped counts the links beyond the spider's per-page link limit,
+	// which are left out of Links.
+	LinksCapped int
+	// Rules has one entry per item rule of the spider, in declared order:
+	// whether the rule applied to this page, matched, or looked starved by
+	// JavaScript rendering (see trawl.RuleStats).
+	Rules []trawl.RuleStats
 }
 
 // ParseError reports a JSON response whose body is not valid JSON.
