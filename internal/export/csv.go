@@ -11,10 +11,18 @@ import (
 	"strings"
 )
 
-// writeCSV writes a header row of columns, then one row per item.
-func writeCSV(w *bufio.Writer, items iter.Seq2[json.RawMessage, error], columns []string) (int, error) {
+// writeCSV writes a header row of columns, then one row per item. With safe
+// set, every cell, the header's included, goes through GuardCSVCell.
+func writeCSV(w *bufio.Writer, items iter.Seq2[json.RawMessage, error], columns []string, safe bool) (int, error) {
 	cw := csv.NewWriter(w) // shares w's buffer: bufio.NewWriter returns w itself
-	if err := cw.Write(columns); err != nil {
+	header := columns
+	if safe {
+		header = make([]string, len(columns))
+		for i, c := range columns {
+			header[i] = GuardCSVCell(c)
+		}
+	}
+	if err := cw.Write(header); err != nil {
 		return 0, fmt.Errorf("write csv: %w", err)
 	}
 	record := make([]string, len(columns))
@@ -31,6 +39,9 @@ func writeCSV(w *bufio.Writer, items iter.Seq2[json.RawMessage, error], columns 
 			cell, err := EncodeCSVCell(obj[c])
 			if err != nil {
 				return n, fmt.Errorf("write csv: item %d: column %q: %w", n+1, c, err)
+			}
+			if safe {
+				cell = GuardCSVCell(cell)
 			}
 			record[i] = cell
 		}
@@ -151,4 +162,30 @@ func DecodeCSVCell(s string) any {
 		return s // unreachable: s is valid JSON
 	}
 	return v
+}
+
+// GuardCSVCell returns the cell with a single quote in front when a
+// spreadsheet could run it as a formula or it already starts with a quote:
+// when its first character is "=", "+", "-", "@", a tab, a carriage return
+// (the characters OWASP lists) or "'". Every other cell is returned as is.
+// It looks at the first character only, so a negative number (-5) is guarded
+// too: spreadsheets run "-5+A1" as well. Quoting a leading "'" makes the
+// guard reversible: UnguardCSVCell drops the first character of any cell
+// that starts with "'".
+func GuardCSVCell(cell string) string {
+	if cell == "" {
+		return cell
+	}
+	switch cell[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\'':
+		return "'" + cell
+	}
+	return cell
+}
+
+// UnguardCSVCell reverses GuardCSVCell: it drops the first character of a
+// cell that starts with "'". Read a cell of a --csv-safe export with
+// DecodeCSVCell(UnguardCSVCell(cell)).
+func UnguardCSVCell(cell string) string {
+	return strings.TrimPrefix(cell, "'")
 }

@@ -80,8 +80,12 @@ type Options struct {
 	// MaxWidth caps the width of a Table cell in terminal columns; longer
 	// values end with "…". Zero means DefaultMaxWidth.
 	MaxWidth int
-	// CSVSafe guards CSV cells that a spreadsheet would run as formulas
-	// (docs/csv.md).
+	// CSVSafe guards CSV cells that a spreadsheet would run as formulas:
+	// every cell, the header's included, goes through GuardCSVCell, which
+	// puts a single quote in front of a cell starting with "=", "+", "-",
+	// "@", a tab, a carriage return or "'" (docs/csv.md). Off by default,
+	// because the guarded cells no longer read back as themselves without
+	// UnguardCSVCell. Other formats ignore it.
 	CSVSafe bool
 }
 
@@ -112,7 +116,7 @@ func Write(w io.Writer, f Format, items iter.Seq2[json.RawMessage, error], opt O
 		if len(opt.Columns) == 0 {
 			return 0, fmt.Errorf("write csv: %w", errNoColumns)
 		}
-		n, err = writeCSV(bw, items, opt.Columns)
+		n, err = writeCSV(bw, items, opt.Columns, opt.CSVSafe)
 	case Table:
 		n, err = writeTable(bw, items, opt)
 	default:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,9 +32,13 @@ var wantFile = map[export.Format]string{
 	export.Table: "want.txt",
 }
 
-// TestGolden writes every case in testdata/golden/ in every format. A case
-// is a directory with items.jsonl (JSON objects, possibly over several
-// lines) and columns (one per line, used for CSV; the table derives its own).
+// safeCSVFile is the golden file of CSV written with Options.CSVSafe.
+const safeCSVFile = "want-safe.csv"
+
+// TestGolden writes every case in testdata/golden/ in every format, and as
+// CSV with CSVSafe. A case is a directory with items.jsonl (JSON objects,
+// possibly over several lines) and columns (one per line, used for CSV; the
+// table derives its own).
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	dirs, err := filepath.Glob(filepath.Join("testdata", "golden", "*"))
@@ -43,10 +48,15 @@ func TestGolden(t *testing.T) {
 	for _, dir := range dirs {
 		items := readItems(t, filepath.Join(dir, "items.jsonl"))
 		columns := strings.Fields(readFile(t, filepath.Join(dir, "columns")))
-		for f, name := range wantFile {
+		files := maps.Clone(wantFile)
+		files["csv-safe"] = safeCSVFile
+		for f, name := range files {
 			t.Run(filepath.Base(dir)+"/"+string(f), func(t *testing.T) {
 				t.Parallel()
 				opt := export.Options{}
+				if f == "csv-safe" {
+					f, opt.CSVSafe = export.CSV, true
+				}
 				if f == export.CSV {
 					opt.Columns = columns
 				}
@@ -150,16 +160,20 @@ func TestFormatFromPath(t *testing.T) {
 }
 
 // TestCSVRoundTrip writes values through the real CSV writer, reads them
-// back with encoding/csv and DecodeCSVCell, and expects the same values:
-// the encoding is unambiguous.
+// back with encoding/csv and DecodeCSVCell (after UnguardCSVCell with
+// CSVSafe), and expects the same values: the encoding is unambiguous, with
+// the guard as without it.
 func TestCSVRoundTrip(t *testing.T) {
 	t.Parallel()
 	values := []any{
 		nil, "", "plain", "a,b", `"q"`, `say "hi"`, "line\nbreak", "cr\r\nlf", `["x"]`, "[x", "{", `{"a":1}`,
 		"42", "-1", "1e5", "0123", "-", "1.", " 42", "42 ", "null", "true", "false", "nul", "True", " ",
 		"\t", "ünïcödé 東京 🐟", "=SUM(A1)", `\`, "a\x00b",
+		"+1", "@x", "-x", "'", "''=1", "'plain", "\tx", "\r=1", "=", "-cmd|' /C calc'!A0",
 		json.Number("42"), json.Number("-1.5e+300"), json.Number("12345678901234567890"), true, false,
+		json.Number("12345678901234567890123"), json.Number("-12345678901234567890123"), json.Number("-0"),
 		[]any{"a", "b, c"}, []any{}, []any{json.Number("1"), nil, true, []any{"x"}},
+		[]any{"=1", json.Number("-12345678901234567890123")},
 		map[string]any{}, map[string]any{"k": "v", "n": json.Number("2"), "l": []any{"<&>"}},
 	}
 	columns := make([]string, len(values))
@@ -168,27 +182,78 @@ func TestCSVRoundTrip(t *testing.T) {
 		columns[i] = fmt.Sprintf("c%d", i)
 		obj[columns[i]] = v
 	}
+	columns[0] = "=c0" // a header cell the guard changes
+	obj[columns[0]] = values[0]
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := export.Write(&buf, export.CSV, seq([]json.RawMessage{raw}), export.Options{Columns: columns}); err != nil {
-		t.Fatalf("Write: %v", err)
+	for _, safe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("safe=%v", safe), func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			opt := export.Options{Columns: columns, CSVSafe: safe}
+			if _, err := export.Write(&buf, export.CSV, seq([]json.RawMessage{raw}), opt); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			records, err := csv.NewReader(&buf).ReadAll()
+			if err != nil {
+				t.Fatalf("read csv: %v", err)
+			}
+			if len(records) != 2 {
+				t.Fatalf("got %d records, want 2", len(records))
+			}
+			unguard := func(s string) string { return s }
+			if safe {
+				unguard = export.UnguardCSVCell
+			}
+			header := make([]string, len(records[0]))
+			for i, h := range records[0] {
+				header[i] = unguard(h)
+			}
+			if diff := cmp.Diff(columns, header); diff != "" {
+				t.Errorf("header mismatch (-want +got):\n%s", diff)
+			}
+			for i, cell := range records[1] {
+				if safe && cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("value %#v: cell %q starts with a formula character", values[i], cell)
+				}
+				if got, want := export.DecodeCSVCell(unguard(cell)), values[i]; !cmp.Equal(got, want) {
+					t.Errorf("value %#v: cell %q decodes to %#v", want, cell, got)
+				}
+			}
+		})
 	}
-	records, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatalf("read csv: %v", err)
+}
+
+func TestGuardCSVCell(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"", ""},
+		{"plain", "plain"},
+		{"=1+1", "'=1+1"},
+		{"+1", "'+1"},
+		{"-5", "'-5"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"'", "''"},
+		{"'=1", "''=1"},
+		{"a=1", "a=1"},
+		{" =1", " =1"},
+		{`"-5"`, `"-5"`},
+		{`["=1"]`, `["=1"]`},
 	}
-	if len(records) != 2 {
-		t.Fatalf("got %d records, want 2", len(records))
-	}
-	if diff := cmp.Diff(columns, records[0]); diff != "" {
-		t.Errorf("header mismatch (-want +got):\n%s", diff)
-	}
-	for i, cell := range records[1] {
-		if got, want := export.DecodeCSVCell(cell), values[i]; !cmp.Equal(got, want) {
-			t.Errorf("value %#v: cell %q decodes to %#v", want, cell, got)
+	for _, tt := range tests {
+		got := export.GuardCSVCell(tt.in)
+		if got != tt.want {
+			t.Errorf("GuardCSVCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if back := export.UnguardCSVCell(got); back != tt.in {
+			t.Errorf("UnguardCSVCell(%q) = %q, want %q", got, back, tt.in)
 		}
 	}
 }
