@@ -2,6 +2,7 @@ package urlnorm
 
 import (
 	"cmp"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -66,8 +67,7 @@ func normalizeHost(hostport, scheme string) string {
 		return lower(hostport)
 	}
 	if strings.HasPrefix(host, "[") {
-		// An IPv6 literal, possibly with a zone: only lowercase it.
-		host = strings.ToLower(host)
+		host = normalizeIPv6(host)
 	} else {
 		host = strings.TrimRight(lower(host), ".")
 		if !isASCII(host) {
@@ -83,6 +83,22 @@ func normalizeHost(hostport, scheme string) string {
 		return host
 	}
 	return host + ":" + port
+}
+
+// normalizeIPv6 returns the bracketed IPv6 literal host ("[2001:DB8:0::1]")
+// in its canonical form ("[2001:db8::1]"), its zone unchanged: interface
+// names are case-sensitive on Linux. A literal that is not an IPv6 address
+// (only a hand-built url.URL can hold one) is lowercased.
+func normalizeIPv6(host string) string {
+	inner, ok := strings.CutSuffix(host[1:], "]")
+	if !ok {
+		return strings.ToLower(host)
+	}
+	a, err := netip.ParseAddr(inner)
+	if err != nil || !a.Is6() {
+		return strings.ToLower(host)
+	}
+	return "[" + a.String() + "]"
 }
 
 // splitHostPort splits "host:port", "[v6]:port", "host" and "[v6]"; the

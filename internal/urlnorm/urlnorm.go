@@ -8,6 +8,8 @@
 //   - the scheme and the host are lowercased;
 //   - an internationalized host is converted to punycode (IDNA lookup
 //     profile); a host that IDNA rejects is kept, lowercased;
+//   - an IPv6 literal is written in its canonical form (RFC 5952:
+//     lowercase, zeros compressed), its zone ("%25en0") kept as it is;
 //   - trailing dots of the host are removed ("example.com." is
 //     "example.com");
 //   - the default port is dropped (:80 for http, :443 for https), an empty
@@ -27,6 +29,15 @@
 //     distinct keys, and sorting makes "?b=2&a=1" and "?a=1&b=2" one page.
 //
 // The user information ("user:pass@") is kept as it is, case included.
+//
+// # Round trips
+//
+// The key of every URL that [Parse] or [Resolve] accepts parses back with
+// net/url and normalizes to itself. url.Parse accepts a few hosts whose
+// string form it cannot parse again (an IPv6 zone with non-ASCII bytes,
+// "http://[::%25é]/", comes back as "%25%C3%A9", which it rejects), and
+// hosts no server could have; Parse and Resolve reject those with
+// [ErrInvalidHost] rather than admit a key the frontier cannot read back.
 package urlnorm
 
 import (
@@ -43,13 +54,19 @@ var (
 	ErrUnsupportedScheme = errors.New("unsupported url scheme")
 	// ErrNotAbsolute: the URL has no scheme or no host.
 	ErrNotAbsolute = errors.New("url is not absolute")
+	// ErrInvalidHost: the URL's host or port cannot be written as a URL that
+	// parses back (see "Round trips" above): a character that no host name
+	// has, an IPv6 zone with characters other than letters, digits and
+	// "-._~", or a port above 65535.
+	ErrInvalidHost = errors.New("invalid url host")
 )
 
 // Parse parses raw as an absolute http or https URL with a host and returns
 // it normalized. Leading and trailing spaces and control characters are
 // trimmed and tabs and newlines inside are removed, as browsers do. It returns
 // an error wrapping ErrNotAbsolute or ErrUnsupportedScheme for URLs it does
-// not accept, and the url.Parse error for malformed ones.
+// not accept, ErrInvalidHost for a host or port that cannot round-trip, and
+// the url.Parse error for malformed ones.
 func Parse(raw string) (*url.URL, error) {
 	u, err := url.Parse(clean(raw))
 	if err != nil {
@@ -59,9 +76,8 @@ func Parse(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("parse url %q: %w", raw, err)
 	}
 	n := Normalize(u)
-	if n.Host == "" {
-		// A host of dots only, such as "http://./".
-		return nil, fmt.Errorf("parse url %q: %w", raw, ErrNotAbsolute)
+	if err := checkHost(n.Host); err != nil {
+		return nil, fmt.Errorf("parse url %q: %w", raw, err)
 	}
 	return n, nil
 }
@@ -70,7 +86,8 @@ func Parse(raw string) (*url.URL, error) {
 // returns the normalized absolute URL. ref is cleaned like in Parse. A
 // reference with a scheme other than http or https (mailto:, javascript:,
 // data:, tel:, ftp:) yields an error wrapping ErrUnsupportedScheme; a result
-// without a host, or a relative ref with a nil base, yields ErrNotAbsolute.
+// without a host, or a relative ref with a nil base, yields ErrNotAbsolute; a
+// host or port that cannot round-trip yields ErrInvalidHost.
 func Resolve(base *url.URL, ref string) (*url.URL, error) {
 	r, err := url.Parse(clean(ref))
 	if err != nil {
@@ -87,8 +104,8 @@ func Resolve(base *url.URL, ref string) (*url.URL, error) {
 		return nil, fmt.Errorf("resolve url %q: %w", ref, err)
 	}
 	n := Normalize(u)
-	if n.Host == "" {
-		return nil, fmt.Errorf("resolve url %q: %w", ref, ErrNotAbsolute)
+	if err := checkHost(n.Host); err != nil {
+		return nil, fmt.Errorf("resolve url %q: %w", ref, err)
 	}
 	return n, nil
 }
@@ -102,6 +119,41 @@ func check(u *url.URL) error {
 		return ErrUnsupportedScheme
 	case u.Host == "" || u.Opaque != "":
 		return ErrNotAbsolute
+	}
+	return nil
+}
+
+// checkHost reports whether the normalized host[:port] hp round-trips
+// through url.URL.String and url.Parse. It returns ErrNotAbsolute for an
+// empty host, such as the normalized host of "http://./" (dots only).
+func checkHost(hp string) error {
+	host, port := splitHostPort(hp)
+	if host == "" {
+		return ErrNotAbsolute
+	}
+	if len(port) > 5 || (len(port) == 5 && port > "65535") {
+		return fmt.Errorf("%w: port %s is above 65535", ErrInvalidHost, port)
+	}
+	if strings.HasPrefix(host, "[") {
+		// url.Parse has checked the address; only its zone may be odd. RFC
+		// 6874 allows unreserved characters and escapes there, but url.Parse
+		// rejects escapes of bytes a host may not hold, and String escapes
+		// every non-ASCII byte: only unreserved characters survive both.
+		_, zone, _ := strings.Cut(strings.TrimSuffix(host[1:], "]"), "%")
+		for i := 0; i < len(zone); i++ {
+			if !unreserved(zone[i]) {
+				return fmt.Errorf("%w: IPv6 zone %q may hold only letters, digits and -._~", ErrInvalidHost, zone)
+			}
+		}
+		return nil
+	}
+	for i := 0; i < len(host); i++ {
+		// A non-ASCII byte (a name IDNA rejected) is written escaped and
+		// reads back. Of ASCII, String escapes what is neither unreserved
+		// nor a sub-delimiter, and url.Parse rejects escaped ASCII in a host.
+		if c := host[i]; c < 0x80 && !unreserved(c) && strings.IndexByte("!$&'()*+,;=", c) < 0 {
+			return fmt.Errorf("%w: %q in host %q", ErrInvalidHost, c, host)
+		}
 	}
 	return nil
 }
