@@ -13,6 +13,9 @@ const (
 	TimeoutDefault      = 20 * time.Second
 	MaxBodyDefault      = 10 << 20 // 10 MiB
 	MaxRedirectsDefault = 10
+	// MaxHeaderBytesDefault caps a response's headers. Real sites send a few KiB; 1 MiB leaves room for enormous
+	// cookies while a server that sends headers forever fails fast.
+	MaxHeaderBytesDefault = 1 << 20
 )
 
 // Config tunes a Client. The zero value is ready to use: zero or negative fields mean their defaults.
@@ -27,6 +30,10 @@ type Config struct {
 	MaxConnsPerHost int
 	// DialTimeout bounds establishing one TCP connection and its TLS handshake. Default (zero or negative) 10s.
 	DialTimeout time.Duration
+	// MaxHeaderBytes caps the size of a response's status line and headers, in bytes (for HTTP/2, the header list
+	// size advertised to the server). A response over the cap, such as a server writing header lines forever, fails
+	// with ClassTooLarge and is not retried. Default (zero or negative) MaxHeaderBytesDefault, 1 MiB.
+	MaxHeaderBytes int64
 	// Now is the clock, used for Retry-After dates and Response.Duration. Default time.Now.
 	Now func() time.Time
 }
@@ -42,6 +49,7 @@ type Client struct {
 // proxy environment variables: only cli reads the environment, and a proxy would bypass the private-network guard.
 func New(cfg Config) *Client {
 	cfg.DialTimeout = positiveOr(cfg.DialTimeout, DialTimeoutDefault)
+	cfg.MaxHeaderBytes = positiveOr(cfg.MaxHeaderBytes, MaxHeaderBytesDefault)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -59,6 +67,9 @@ func New(cfg Config) *Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   cfg.DialTimeout,
 		ExpectContinueTimeout: time.Second,
+		// Without it net/http allows 10 MiB of headers, and the error it returns when they overflow would count as
+		// a retryable network failure.
+		MaxResponseHeaderBytes: cfg.MaxHeaderBytes,
 		// Fetch asks for and decodes gzip and deflate itself, so that it can cap the decoded size and count wire bytes.
 		DisableCompression: true,
 	}

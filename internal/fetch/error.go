@@ -25,7 +25,7 @@ const (
 	ClassNetwork    Class = "network"         // connection reset, unexpected EOF and any other failure
 	ClassHTTP4xx    Class = "http_4xx"        // the final response had a 4xx status
 	ClassHTTP5xx    Class = "http_5xx"        // the final response had a 5xx status (or another non-2xx/3xx status)
-	ClassTooLarge   Class = "too_large"       // the decoded body exceeded Request.MaxBody
+	ClassTooLarge   Class = "too_large"       // the decoded body exceeded Request.MaxBody, or the headers Config.MaxHeaderBytes
 	ClassRedirect   Class = "redirect"        // a redirect loop, too many redirects or an invalid redirect target
 	ClassOutOfScope Class = "out_of_scope"    // Request.CheckRedirect vetoed a redirect
 	ClassBlocked    Class = "blocked_network" // the address is private and Config.BlockPrivateNetworks is set
@@ -34,8 +34,12 @@ const (
 	ClassCanceled   Class = "canceled"        // the caller's context was canceled
 )
 
-// Error is a failed attempt. Status is set for ClassHTTP4xx and ClassHTTP5xx, RetryAfter when the response carried a
-// valid Retry-After header, and Err is the underlying cause when there is one.
+// Error is a failed attempt. URL is the URL of the failed hop (the final one after redirects, or the redirect target
+// for ClassOutOfScope). Status is the final response's status whenever its headers arrived: always for ClassHTTP4xx
+// and ClassHTTP5xx, and also for a failure while reading the body (ClassTooLarge for a body over MaxBody, ClassDecode,
+// a timeout or a dropped connection mid-body); it is 0 when no response arrived, including ClassTooLarge for headers
+// over Config.MaxHeaderBytes. RetryAfter is set when the response carried a valid Retry-After header, and Err is the
+// underlying cause when there is one. Err never repeats URL: Error prints URL once.
 type Error struct {
 	Class      Class
 	URL        string
@@ -119,6 +123,8 @@ func classify(parent, attempt context.Context, err error) Class {
 	switch {
 	case errors.As(err, &blocked):
 		return ClassBlocked
+	case isHeaderTooLarge(err):
+		return ClassTooLarge
 	case errors.As(err, &dnsErr):
 		return ClassDNS
 	case isTLSError(err):
@@ -130,6 +136,14 @@ func classify(parent, attempt context.Context, err error) Class {
 	default:
 		return ClassNetwork
 	}
+}
+
+// isHeaderTooLarge reports whether err is net/http's refusal of response headers over Transport.MaxResponseHeaderBytes.
+// net/http has no error value for it, only these messages (HTTP/1.1, then the HTTP/2 header list limit).
+func isHeaderTooLarge(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "server response headers exceeded") ||
+		strings.Contains(msg, "response header list larger than advertised limit")
 }
 
 // isTLSError reports whether err comes from a TLS handshake or certificate check. Some handshake failures are plain

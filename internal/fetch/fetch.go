@@ -171,7 +171,7 @@ func (c *Client) finish(parent, attempt context.Context, req *Request, hresp *ht
 			// The status is the news; a broken error page is not worth reporting over it.
 			return resp, statusErr
 		}
-		err.URL = u.String()
+		err.URL, err.Status = u.String(), hresp.StatusCode
 		return nil, err
 	}
 	resp.Body, resp.Truncated = b.body, b.truncated

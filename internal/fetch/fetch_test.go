@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -150,8 +151,12 @@ func TestFetchCorruptGzip(t *testing.T) {
 		_, _ = w.Write([]byte("this is not gzip at all"))
 	}), fetch.Config{})
 	_, err := b.fetch(t, "/", nil)
-	if fe := wantClass(t, err, fetch.ClassDecode); fe.Retryable() {
+	fe := wantClass(t, err, fetch.ClassDecode)
+	if fe.Retryable() {
 		t.Error("Retryable() = true for a decode error, want false")
+	}
+	if got, want := fe.Status, http.StatusOK; got != want {
+		t.Errorf("Status = %d, want %d", got, want)
 	}
 }
 
@@ -185,9 +190,15 @@ func TestFetchTooLarge(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.Handler
+		status  int
 	}{
-		{"content-length over the cap", fetchtest.Huge(limit + 1)},
-		{"endless chunked body", fetchtest.Endless()},
+		{"content-length over the cap", fetchtest.Huge(limit + 1), http.StatusOK},
+		{"endless chunked body", fetchtest.Endless(), http.StatusOK},
+		{"gzip bomb", fetchtest.GzipBomb(4 * limit), http.StatusOK},
+		{"non-200 success status", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNonAuthoritativeInfo)
+			_, _ = w.Write(make([]byte, limit+1))
+		}), http.StatusNonAuthoritativeInfo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,8 +208,16 @@ func TestFetchTooLarge(t *testing.T) {
 			if resp != nil {
 				t.Errorf("resp = %+v, want nil", resp)
 			}
-			if fe := wantClass(t, err, fetch.ClassTooLarge); fe.Retryable() {
+			fe := wantClass(t, err, fetch.ClassTooLarge)
+			if fe.Retryable() {
 				t.Error("Retryable() = true for too_large, want false")
+			}
+			// The page row and the run summary show the status of a page that was too large.
+			if fe.Status != tt.status {
+				t.Errorf("Status = %d, want %d", fe.Status, tt.status)
+			}
+			if fe.URL != b.server.URL+"/" {
+				t.Errorf("URL = %q, want %q", fe.URL, b.server.URL+"/")
 			}
 		})
 		t.Run(tt.name+" truncated", func(t *testing.T) {
@@ -225,6 +244,53 @@ func TestFetchTooLarge(t *testing.T) {
 		}
 		if got := len(resp.Body); got != limit || resp.Truncated {
 			t.Errorf("len(Body), Truncated = %d, %v, want %d, false", got, resp.Truncated, limit)
+		}
+	})
+}
+
+// TestFetchHeadersTooLarge checks that headers over Config.MaxHeaderBytes fail the attempt as too_large, never
+// retried, whether the server sends header lines forever or one huge header.
+func TestFetchHeadersTooLarge(t *testing.T) {
+	t.Parallel()
+	hugeHeader := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Huge", strings.Repeat("h", 2<<20))
+		_, _ = w.Write([]byte("ok"))
+	})
+	tests := []struct {
+		name    string
+		handler http.Handler
+		cfg     fetch.Config
+	}{
+		{"endless header lines", fetchtest.EndlessHeaders(1 << 30), fetch.Config{MaxHeaderBytes: 32 << 10}},
+		{"endless header lines, default cap", fetchtest.EndlessHeaders(1 << 30), fetch.Config{}},
+		{"one huge header, default cap", hugeHeader, fetch.Config{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, tt.handler, tt.cfg)
+			resp, err := b.fetch(t, "/", nil)
+			if resp != nil {
+				t.Errorf("resp = %+v, want nil", resp)
+			}
+			fe := wantClass(t, err, fetch.ClassTooLarge)
+			if fe.Retryable() {
+				t.Error("Retryable() = true for headers over the cap, want false")
+			}
+			if fe.Status != 0 {
+				t.Errorf("Status = %d, want 0: no response was read", fe.Status)
+			}
+		})
+	}
+	t.Run("under the cap", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, fetchtest.EndlessHeaders(16<<10), fetch.Config{MaxHeaderBytes: 64 << 10})
+		resp, err := b.fetch(t, "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(resp.Body), "ok\n"; got != want {
+			t.Errorf("Body = %q, want %q", got, want)
 		}
 	})
 }
@@ -645,4 +711,53 @@ func mustParse(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestErrorNamesURLOnce checks that an error names its URL once: net/http's *url.Error ("Get \"http://…\": …") is
+// unwrapped, so that messages never read "fetch http://x/: connect: Get \"http://x/\": dial tcp …".
+func TestErrorNamesURLOnce(t *testing.T) {
+	t.Parallel()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL + "/gone"
+	closed.Close()
+	tests := []struct {
+		name    string
+		handler http.Handler
+		url     string // instead of the server's URL
+		modify  func(*fetch.Request)
+		class   fetch.Class
+	}{
+		{name: "connect", url: closedURL, class: fetch.ClassConnect},
+		{name: "dns", url: "http://nonexistent.invalid/x", class: fetch.ClassDNS},
+		{name: "timeout", handler: fetchtest.Slow(time.Minute), modify: func(r *fetch.Request) { r.Timeout = 50 * time.Millisecond }, class: fetch.ClassTimeout},
+		{name: "headers too large", handler: fetchtest.EndlessHeaders(1 << 30), class: fetch.ClassTooLarge},
+		{name: "body too large", handler: fetchtest.Endless(), modify: func(r *fetch.Request) { r.MaxBody = 1 << 10 }, class: fetch.ClassTooLarge},
+		{name: "redirect loop", handler: fetchtest.RedirectLoop(), class: fetch.ClassRedirect},
+		{name: "http error", handler: fetchtest.Status(http.StatusNotFound), class: fetch.ClassHTTP4xx},
+		{name: "out of scope", handler: fetchtest.RedirectChain(2), modify: func(r *fetch.Request) {
+			r.CheckRedirect = func(*url.URL) error { return errors.New("not in scope") }
+		}, class: fetch.ClassOutOfScope},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rawURL := tt.url
+			c := fetch.New(fetch.Config{})
+			t.Cleanup(c.Close)
+			if tt.handler != nil {
+				srv := httptest.NewServer(tt.handler)
+				t.Cleanup(srv.Close)
+				rawURL = srv.URL + "/start"
+			}
+			_, err := fetchURL(t, c, rawURL, tt.modify)
+			fe := wantClass(t, err, tt.class)
+			msg := err.Error()
+			if n := strings.Count(msg, fe.URL); fe.URL == "" || n != 1 {
+				t.Errorf("Error() = %q names URL %q %d times, want once", msg, fe.URL, n)
+			}
+			if strings.Contains(msg, `Get "`) {
+				t.Errorf("Error() = %q repeats the request in net/http's words", msg)
+			}
+		})
+	}
 }

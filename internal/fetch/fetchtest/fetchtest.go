@@ -96,6 +96,40 @@ func Huge(n int64) http.Handler {
 	})
 }
 
+// EndlessHeaders answers with a status line and then header lines (about 1 KiB each) without end: it takes over the
+// connection and writes lines until the client hangs up, a write stalls for ten seconds, or total bytes are written
+// (the bound that keeps a client without a header cap from looping forever); then it ends the headers and sends a
+// short body, so that a client with a cap above total sees a valid response. It needs an HTTP/1 server (a plain
+// httptest.NewServer), because HTTP/2 connections cannot be taken over.
+func EndlessHeaders(total int64) http.Handler {
+	line := []byte("X-Endless: " + strings.Repeat("h", 1024-len("X-Endless: \r\n")) + "\r\n")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, "endless headers need an HTTP/1 connection", http.StatusInternalServerError)
+			return
+		}
+		defer conn.Close()
+		write := func(p []byte) bool {
+			// A client that stops reading without closing must not block the handler, and the server's Close, forever.
+			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			_, err := bw.Write(p)
+			return err == nil
+		}
+		if !write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n")) {
+			return
+		}
+		for written := int64(0); written < total; written += int64(len(line)) {
+			if !write(line) {
+				return
+			}
+		}
+		if write([]byte("Content-Length: 3\r\n\r\nok\n")) {
+			_ = bw.Flush()
+		}
+	})
+}
+
 // bombMember is the decompressed size of one gzip member of a bomb.
 const bombMember = 1 << 20
 

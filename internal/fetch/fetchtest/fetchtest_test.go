@@ -199,3 +199,19 @@ func wait(t *testing.T, c <-chan struct{}, what string) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+func TestEndlessHeaders(t *testing.T) {
+	t.Parallel()
+	const total = 64 << 10
+	resp, body := get(t, fetchtest.EndlessHeaders(total), "/")
+	if got, want := string(body), "ok\n"; got != want {
+		t.Errorf("body = %q, want %q", got, want)
+	}
+	n := 0
+	for _, v := range resp.Header.Values("X-Endless") {
+		n += len("X-Endless: ") + len(v) + 2
+	}
+	if n < total {
+		t.Errorf("got %d bytes of X-Endless headers, want at least %d", n, total)
+	}
+}
