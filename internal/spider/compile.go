@@ -2,6 +2,7 @@ package spider
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/trawl"
+	"github.com/trawl-dev/trawl/internal/urlnorm"
 )
 
 // Bounds of numeric settings.
@@ -130,6 +132,11 @@ func (c *compiler) absURL(v val[string]) *url.URL {
 	u, err := url.Parse(strings.TrimSpace(v.v))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
 		c.ps.add(v.pos, "must be an absolute http(s) URL, got %q", v.v)
+		return nil
+	}
+	// The frontier stores the normalized URL as a string and parses it again: reject what would not survive that.
+	if _, err := urlnorm.Parse(v.v); err != nil {
+		c.ps.add(v.pos, "cannot be crawled: %v", errors.Unwrap(err))
 		return nil
 	}
 	return u
