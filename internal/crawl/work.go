@@ -64,7 +64,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	var o outcome
 	u, err := url.Parse(t.Page.URL)
 	if err != nil {
-		// Only normalized URLs enter the frontier; this is a corrupt row.
+		// Only parsed URLs enter the frontier; this is a corrupt row.
 		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: "invalid_url", Attempts: t.Attempt}
 		return o
 	}
