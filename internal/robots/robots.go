@@ -158,8 +158,13 @@ func Parse(body []byte) *Robots {
 }
 
 // trimBOM drops a UTF-8 byte order mark, or the start of one, from the start of body. Google's parser skips a
-// partial mark too (robots_test.cc ID_UTF8ByteOrderMarkIsSkipped).
+// partial mark too (robots_test.cc ID_UTF8ByteOrderMarkIsSkipped). A body that fetch decoded to UTF-8 holds a
+// partial mark, which is invalid UTF-8, as U+FFFD replacement characters, so those are dropped as well: otherwise
+// the first line would be garbage to trawl and a rule to Googlebot.
 func trimBOM(body []byte) []byte {
+	for bytes.HasPrefix(body, []byte("\uFFFD")) {
+		body = body[len("\uFFFD"):]
+	}
 	const bom = "\xEF\xBB\xBF"
 	for i := 0; i < len(bom) && len(body) > 0 && body[0] == bom[i]; i++ {
 		body = body[1:]

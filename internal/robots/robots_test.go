@@ -290,6 +290,14 @@ func TestAllowedRFC9309(t *testing.T) {
 			},
 		},
 		{
+			// fetch decodes robots.txt to UTF-8: a partial byte order mark arrives as U+FFFD.
+			name: "2.2 a decoded partial byte order mark is skipped",
+			body: "\uFFFD\uFFFDUser-agent: *\nDisallow: /bom\n",
+			checks: []check{
+				{"/bom", false},
+			},
+		},
+		{
 			name: "2.2 CRLF line ends",
 			body: "User-agent: *\r\nDisallow: /crlf\r\n\r\nUser-agent: trawl\r\nDisallow: /t\r\n",
 			checks: []check{
