@@ -3,6 +3,7 @@ package crawl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -64,7 +65,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	var o outcome
 	u, err := url.Parse(t.Page.URL)
 	if err != nil {
-		// Only normalized URLs enter the frontier; this is a corrupt row.
+		// Only parsed URLs enter the frontier; this is a corrupt row.
 		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: "invalid_url", Attempts: t.Attempt}
 		return o
 	}
@@ -85,23 +86,89 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		}
 	}
 	resp, err := c.e.fetcher.Fetch(ctx, &fetch.Request{
-		URL:          u,
-		UserAgent:    sp.Fetch.UserAgent,
-		Header:       c.header(),
-		Timeout:      sp.Fetch.Timeout,
-		MaxBody:      sp.Fetch.MaxBody,
-		MaxRedirects: sp.Fetch.MaxRedirects,
-		CheckRedirect: func(to *url.URL) error {
-			if !sp.Scope.Allows(to) {
-				return errOutOfScope
-			}
-			return nil
-		},
+		URL:           u,
+		UserAgent:     sp.Fetch.UserAgent,
+		Header:        c.header(),
+		Timeout:       sp.Fetch.Timeout,
+		MaxBody:       sp.Fetch.MaxBody,
+		MaxRedirects:  sp.Fetch.MaxRedirects,
+		CheckRedirect: c.checkRedirect(ctx),
 	})
 	if err != nil {
+		var hop *robotsHopError
+		if errors.As(err, &hop) && ctx.Err() == nil {
+			return c.robotsHop(t, hop, o)
+		}
 		return c.failed(ctx, t, resp, err, o)
 	}
 	o.resp = resp
+	return o
+}
+
+// checkRedirect returns the fetch.Request.CheckRedirect of one page: every
+// hop must be in scope and, when the spider obeys robots.txt, allowed by
+// the robots.txt of its own host, fetched once through the same cache as
+// for any page. A redirect is how a site points elsewhere, not a way
+// around its rules (or another host's).
+func (c *crawler) checkRedirect(ctx context.Context) func(*url.URL) error {
+	sp := c.sp
+	hop := 0 // fetch calls it once per hop, in order, from one goroutine
+	return func(to *url.URL) error {
+		hop++
+		if !sp.Scope.Allows(to) {
+			return errOutOfScope
+		}
+		if !sp.Politeness.ObeyRobots {
+			return nil
+		}
+		d, err := c.e.robots.Check(ctx, to, sp.Fetch.UserAgent)
+		if err != nil {
+			return err // canceled
+		}
+		if !d.Allowed {
+			return &robotsHopError{hop: hop, to: to.String(), decision: d}
+		}
+		return nil
+	}
+}
+
+// robotsHopError is a redirect hop that robots.txt forbids, or whose host's
+// robots.txt could not be fetched.
+type robotsHopError struct {
+	hop      int    // 1 for the first redirect
+	to       string // the hop's target
+	decision robots.Decision
+}
+
+func (e *robotsHopError) Error() string {
+	if e.decision.Unreachable {
+		return fmt.Sprintf("redirect %d to %s: robots.txt of its host is unavailable (%s): RFC 9309 says assume complete disallow",
+			e.hop, e.to, e.decision.Class)
+	}
+	return fmt.Sprintf("redirect %d to %s: disallowed by robots.txt", e.hop, e.to)
+}
+
+// robotsHop handles a page whose redirect robots.txt vetoed. A disallowed
+// hop fails the page as "robots", its target never requested. When the
+// hop's host's robots.txt was unreachable, the page waits and asks again
+// like a page of that host would, without pausing its own host, and fails
+// when its retries are spent.
+func (c *crawler) robotsHop(t frontier.Task, h *robotsHopError, o outcome) outcome {
+	class := fetch.ClassRobots
+	if d := h.decision; d.Unreachable {
+		if t.Attempt <= c.sp.Fetch.Retries {
+			wait := fetch.Backoff(t.Attempt, 0, nil)
+			if d.Class != fetch.ClassDNS && d.Class != fetch.ClassConnect {
+				wait = max(wait, robotsRetry)
+			}
+			o.retryAt = c.e.cfg.Now().Add(wait)
+			return o
+		}
+		if d.Class == fetch.ClassDNS || d.Class == fetch.ClassConnect {
+			class = d.Class
+		}
+	}
+	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(class), Attempts: t.Attempt, Error: h.Error()}
 	return o
 }
 

@@ -20,9 +20,10 @@ type Page struct {
 
 // Result is what one page yields.
 type Result struct {
-	// Links are the follow-rule links, resolved and normalized with
-	// urlnorm.Resolve, deduplicated within the page, in document order
-	// (JSON follow rules: in rule order).
+	// Links are the follow-rule links, resolved with urlnorm.ResolveRaw:
+	// as the site wrote them, without fragment, not normalized (the
+	// frontier fetches them so and keys them normalized). Deduplicated
+	// within the page, in document order (JSON follow rules: in rule order).
 	Links []*url.URL
 	// Items are the valid items: per item rule in document order, rules in
 	// declared order. Their Key is set and unique within the page: of items
@@ -233,7 +234,7 @@ func (l *links) add(ref string) {
 	if ref == "" || ref[0] == '#' {
 		return
 	}
-	u, err := urlnorm.Resolve(l.base, ref)
+	u, err := urlnorm.ResolveRaw(l.base, ref)
 	if err != nil {
 		return
 	}

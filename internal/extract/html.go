@@ -82,7 +82,7 @@ func baseURL(doc *html.Node, page *url.URL) *url.URL {
 		if !ok {
 			continue
 		}
-		if u, err := urlnorm.Resolve(page, href); err == nil {
+		if u, err := urlnorm.ResolveRaw(page, href); err == nil {
 			return u
 		}
 		return page

@@ -49,14 +49,16 @@ func NewAdmitter(sp *spider.Spider, cacheSize int) *Admitter {
 func StartURLs(sp *spider.Spider) []store.NewURL {
 	out := make([]store.NewURL, 0, len(sp.StartURLs))
 	for _, u := range sp.StartURLs {
-		n := urlnorm.Normalize(u)
-		out = append(out, store.NewURL{URL: urlnorm.Key(n), Host: urlnorm.HostKey(n), Depth: 0})
+		raw := urlnorm.Raw(u)
+		out = append(out, store.NewURL{URL: raw.String(), Key: urlnorm.Key(raw), Host: urlnorm.HostKey(raw), Depth: 0})
 	}
 	return out
 }
 
 // Admit returns the links found on page from that may join the frontier:
-// in scope, within the depth limit, and not seen recently.
+// in scope, within the depth limit, and not seen recently. links are as the
+// site wrote them (urlnorm.ResolveRaw), which is how they are fetched;
+// scope and dedup look at their normalized form.
 func (a *Admitter) Admit(from store.Page, links []*url.URL) []store.NewURL {
 	depth := from.Depth + 1
 	if a.maxDepth > 0 && depth > a.maxDepth {
@@ -64,14 +66,15 @@ func (a *Admitter) Admit(from store.Page, links []*url.URL) []store.NewURL {
 	}
 	var out []store.NewURL
 	for _, u := range links {
-		if !a.scope.Allows(u) {
+		n := urlnorm.Normalize(u)
+		if !a.scope.Allows(n) {
 			continue
 		}
-		key := urlnorm.Key(u)
+		key := n.String()
 		if a.seen(key) {
 			continue
 		}
-		out = append(out, store.NewURL{URL: key, Host: urlnorm.HostKey(u), Depth: depth})
+		out = append(out, store.NewURL{URL: u.String(), Key: key, Host: urlnorm.HostKey(n), Depth: depth})
 	}
 	return out
 }

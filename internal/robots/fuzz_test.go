@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 		"\xEF\xBB\xBFuser-agent: TRAWL/1\rdisallow: /ä\rcrawl-delay: 1e308\rsitemap: x\r",
 		"Disallow: /\nUser-agent\nUser-agent: :\nAllow: $\nDisallow: **\n# c\n:\n",
 		"User-agent: * \nDisallow: /a$b$\nDisallow: \x00\xff\n",
+		"\xEF\xBBuser agent trawl\ndissalow /x y\ndisallow /%62%61%7A\nAllow: /d/index.html\nsite-map: s\n",
 	} {
 		f.Add([]byte(seed), "/some/path?q=1")
 	}

@@ -14,8 +14,8 @@ func TestCanonical(t *testing.T) {
 		want    string
 	}{
 		{"/a/b?c=d&e", false, "/a/b?c=d&e"},
-		{"/%7efoo", false, "/~foo"},
-		{"/%41%2d%5F", false, "/A-_"},
+		{"/%7efoo", false, "/%7Efoo"},
+		{"/%41%2d%5F", false, "/%41%2D%5F"},
 		{"/%2f%3a", false, "/%2F%3A"},
 		{"/ä", false, "/%C3%A4"},
 		{"/a b\"<>", false, "/a%20b%22%3C%3E"},
@@ -25,6 +25,11 @@ func TestCanonical(t *testing.T) {
 		{"/a*b$", true, "/a*b$"},
 		{"/a$b$", true, "/a%24b$"},
 		{"/%2A", true, "/%2A"},
+		// google/robotstxt robots_test.cc TestMaybeEscapePattern.
+		{"http://www.example.com", true, "http://www.example.com"},
+		{"/a/b/c", true, "/a/b/c"},
+		{"á", true, "%C3%A1"},
+		{"%aa", true, "%AA"},
 	}
 	for _, tt := range tests {
 		if got := canonical(tt.in, tt.pattern); got != tt.want {

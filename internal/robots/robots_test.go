@@ -191,7 +191,7 @@ func TestAllowedRFC9309(t *testing.T) {
 			name: "2.2.2 /robots.txt is always allowed",
 			body: "User-agent: *\nDisallow: /\nDisallow: /robots.txt\n",
 			checks: []check{
-				{"/robots.txt", true}, {"/robots.txt?x=1", true}, {"/robots%2Etxt", true}, {"/robots.txt2", false}, {"/", false},
+				{"/robots.txt", true}, {"/robots.txt?x=1", true}, {"/robots.txt2", false}, {"/", false},
 			},
 		},
 		{
@@ -232,10 +232,11 @@ func TestAllowedRFC9309(t *testing.T) {
 			},
 		},
 		{
-			name: "2.2.2 percent-encoded unreserved characters equal the characters",
+			// The RFC's table decodes %62%61%7A to baz; Google's ID_Encoding test says it must not.
+			name: "2.2.2 escapes are compared as written, not decoded",
 			body: "User-agent: *\nDisallow: /%7Efoo\nDisallow: /b%61r\n",
 			checks: []check{
-				{"/~foo", false}, {"/%7efoo", false}, {"/%7Efoo", false}, {"/bar", false}, {"/baz", true},
+				{"/~foo", true}, {"/%7efoo", false}, {"/%7Efoo", false}, {"/bar", true}, {"/b%61r", false}, {"/baz", true},
 			},
 		},
 		{
@@ -274,15 +275,24 @@ func TestAllowedRFC9309(t *testing.T) {
 			},
 		},
 		{
-			name: "2.2 lines without a colon are skipped",
-			body: "User-agent *\nUser-agent: trawl\nDisallow /x\nDisallow: /y\n",
+			// Google's ID_LineSyntax_Line: a missing colon is read when the line has exactly two words.
+			name: "2.2 a line without a colon is read when it has two words",
+			body: "User-agent trawl\nDisallow /x\nDisallow /y z\nDisallow:/w\n",
 			checks: []check{
-				{"/x", true}, {"/y", false},
+				{"/x", false}, {"/y", true}, {"/w", false},
 			},
 		},
 		{
 			name: "2.2 a UTF-8 byte order mark is skipped",
 			body: "\xEF\xBB\xBFUser-agent: *\nDisallow: /bom\n",
+			checks: []check{
+				{"/bom", false},
+			},
+		},
+		{
+			// fetch decodes robots.txt to UTF-8: a partial byte order mark arrives as U+FFFD.
+			name: "2.2 a decoded partial byte order mark is skipped",
+			body: "\uFFFD\uFFFDUser-agent: *\nDisallow: /bom\n",
 			checks: []check{
 				{"/bom", false},
 			},
@@ -357,8 +367,8 @@ func TestAllowedWhereTemotoDeviates(t *testing.T) {
 		{
 			// temoto: no percent-encoding normalisation.
 			name:   "2.2.2 percent-encoding is normalised",
-			body:   "User-agent: *\nDisallow: /%7Euser\nDisallow: /café\n",
-			checks: []check{{"/~user", false}, {"/caf%C3%A9", false}},
+			body:   "User-agent: *\nDisallow: /%7euser\nDisallow: /café\n",
+			checks: []check{{"/%7Euser", false}, {"/caf%C3%A9", false}, {"/caf%c3%a9", false}},
 		},
 		{
 			// temoto: a rule before any user-agent is a parse error and FromBytes fails for the whole file.

@@ -95,7 +95,12 @@ type CreateRunParams struct {
 
 // NewURL is a URL admitted by scope and depth, awaiting deduplication.
 type NewURL struct {
-	URL   string // normalized; the dedup key
+	// URL is the URL to fetch, as the site wrote it (resolved, without
+	// fragment; see urlnorm.Raw). robots.txt rules are matched against it.
+	URL string
+	// Key is the normalized URL, the dedup key: a run admits one URL per
+	// key. Empty means URL is already normalized and is its own key.
+	Key   string
 	Host  string // host key (host[:port])
 	Depth int
 }
@@ -103,7 +108,8 @@ type NewURL struct {
 // Page is one frontier entry.
 type Page struct {
 	ID    int64
-	URL   string
+	URL   string // the URL to fetch, as written
+	Key   string // the dedup key (normalized); equal to URL when the site wrote it normalized
 	Host  string
 	Depth int
 }

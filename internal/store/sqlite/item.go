@@ -138,7 +138,7 @@ func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]
 
 // QueuedPages implements store.Store.
 func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, url, host, depth FROM pages WHERE run_id = ? AND host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?`,
+	rows, err := db.read.QueryContext(ctx, `SELECT id, url, coalesce(raw_url, url), host, depth FROM pages WHERE run_id = ? AND host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?`,
 		runID, host, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("queued pages of %s: %w", host, err)
@@ -147,7 +147,7 @@ func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID
 	var out []store.Page
 	for rows.Next() {
 		var p store.Page
-		if err := rows.Scan(&p.ID, &p.URL, &p.Host, &p.Depth); err != nil {
+		if err := rows.Scan(&p.ID, &p.Key, &p.URL, &p.Host, &p.Depth); err != nil {
 			return nil, fmt.Errorf("queued pages of %s: %w", host, err)
 		}
 		out = append(out, p)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -17,11 +18,13 @@ const (
 // insertPageSQL admits a URL unless the run already has it (the unique
 // (run_id, url) key makes the insert a no-op then). Exec with RowsAffected
 // and LastInsertId is much cheaper in the driver than RETURNING, which
-// goes through a result set.
-const insertPageSQL = `INSERT INTO pages (run_id, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, url) DO NOTHING`
+// goes through a result set. The url column holds the dedup key; raw_url
+// the URL as written, or NULL when it is the key itself.
+const insertPageSQL = `INSERT INTO pages (run_id, url, raw_url, host, depth) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, url) DO NOTHING`
 
 func insertPage(ctx context.Context, stmt *sql.Stmt, runID int64, u store.NewURL) (bool, int64, error) {
-	res, err := stmt.ExecContext(ctx, runID, u.URL, u.Host, u.Depth)
+	key, raw := pageKeys(u)
+	res, err := stmt.ExecContext(ctx, runID, key, raw, u.Host, u.Depth)
 	if err != nil {
 		return false, 0, err
 	}
@@ -30,6 +33,13 @@ func insertPage(ctx context.Context, stmt *sql.Stmt, runID int64, u store.NewURL
 	}
 	id, err := res.LastInsertId()
 	return err == nil, id, err
+}
+
+// pageKeys returns the dedup key of u and the value of its raw_url column:
+// NULL when the URL as written is the key.
+func pageKeys(u store.NewURL) (key string, raw sql.NullString) {
+	key = cmp.Or(u.Key, u.URL)
+	return key, sql.NullString{String: u.URL, Valid: u.URL != key}
 }
 
 // CommitPages implements store.Store.
@@ -83,7 +93,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 			}
 			if ok {
 				stats.Queued++
-				res.Admitted = append(res.Admitted, store.Page{ID: id, URL: u.URL, Host: u.Host, Depth: u.Depth})
+				res.Admitted = append(res.Admitted, store.Page{ID: id, URL: u.URL, Key: cmp.Or(u.Key, u.URL), Host: u.Host, Depth: u.Depth})
 			}
 		}
 	}

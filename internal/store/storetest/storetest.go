@@ -28,6 +28,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t)) })
 	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t)) })
+	t.Run("URLAsWrittenAndKey", func(t *testing.T) { t.Parallel(); testURLAsWritten(t, open(t)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
@@ -331,5 +332,46 @@ func testFirstItemWins(t *testing.T, s store.Store) {
 	want := []string{`{"title":"first","tags":["x","y"],"_url":"http://a/k"}`}
 	if diff := cmp.Diff(want, collect(t, s, store.ItemQuery{Dataset: "a"})); diff != "" {
 		t.Errorf("items (-want +got):\n%s", diff)
+	}
+}
+
+// testURLAsWritten: a page keeps the URL as the site wrote it (to fetch and
+// to match robots.txt against) apart from its normalized dedup key, and the
+// key alone decides duplicates.
+func testURLAsWritten(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	start := []store.NewURL{
+		{URL: "http://h/q?b=2&a=1", Key: "http://h/q?a=1&b=2", Host: "h"},
+		{URL: "http://h/plain", Host: "h"},                                // no Key: the URL is its own key
+		{URL: "http://h/q?a=1&b=2", Key: "http://h/q?a=1&b=2", Host: "h"}, // same key: a duplicate
+	}
+	r := mustCreate(t, s, "a", start)
+	want := []store.Page{
+		{URL: "http://h/q?b=2&a=1", Key: "http://h/q?a=1&b=2", Host: "h"},
+		{URL: "http://h/plain", Key: "http://h/plain", Host: "h"},
+	}
+	ignoreID := cmp.Transformer("noID", func(p store.Page) store.Page { p.ID = 0; return p })
+	queued := mustQueued(t, s, r.ID, "h")
+	if diff := cmp.Diff(want, queued, ignoreID); diff != "" {
+		t.Fatalf("queued start pages (-want +got):\n%s", diff)
+	}
+	res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{
+		PageID: queued[1].ID, Status: 200, Attempts: 1,
+		Links: []store.NewURL{
+			{URL: "http://h/foo/bar/%62%61%7A", Key: "http://h/foo/bar/baz", Host: "h", Depth: 1},
+			{URL: "http://h/foo/bar/baz", Key: "http://h/foo/bar/baz", Host: "h", Depth: 1},
+			{URL: "http://h/q?a=1&b=2&", Key: "http://h/q?a=1&b=2", Host: "h", Depth: 1},
+		},
+	}}})
+	if err != nil {
+		t.Fatalf("CommitPages: %v", err)
+	}
+	link := store.Page{URL: "http://h/foo/bar/%62%61%7A", Key: "http://h/foo/bar/baz", Host: "h", Depth: 1}
+	if diff := cmp.Diff([]store.Page{link}, res.Admitted, ignoreID); diff != "" {
+		t.Errorf("admitted (-want +got):\n%s", diff)
+	}
+	want = append(want[:1], link)
+	if diff := cmp.Diff(want, mustQueued(t, s, r.ID, "h"), ignoreID); diff != "" {
+		t.Errorf("queued after commit (-want +got):\n%s", diff)
 	}
 }
