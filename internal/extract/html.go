@@ -61,7 +61,8 @@ func extractHTML(sp *spider.Spider, p Page, uri string) Result {
 		return Result{}
 	}
 	hp := &htmlPage{doc: doc, base: baseURL(doc, p.URL)}
-	res := Result{Links: hp.links(follow)}
+	var res Result
+	res.Links, res.LinksCapped = hp.links(follow, sp.Limits.MaxLinks)
 	var is items
 	pageURL := p.URL.String()
 	for _, r := range rules {
@@ -97,10 +98,16 @@ type linkRef struct {
 	ref string
 }
 
-// links applies the follow rules. The references of an element's Attr
-// (default href), of an XPath attribute node or of an XPath text node are
-// resolved against the base URL.
-func (hp *htmlPage) links(rules []*spider.FollowRule) []*url.URL {
+// links applies the follow rules and returns at most max links (0: no
+// limit) and the number of distinct references left out. The references of
+// an element's Attr (default href), of an XPath attribute node or of an
+// XPath text node are resolved against the base URL.
+func (hp *htmlPage) links(rules []*spider.FollowRule, max int) ([]*url.URL, int) {
+	l := links{base: hp.base, max: max}
+	if allCSS(rules) {
+		hp.cssLinks(rules, &l)
+		return l.list, l.capped
+	}
 	var refs []linkRef
 	contributing := 0
 	for _, r := range rules {
@@ -127,11 +134,39 @@ func (hp *htmlPage) links(rules []*spider.FollowRule) []*url.URL {
 	if contributing > 1 {
 		sortDocumentOrder(hp.doc, refs)
 	}
-	l := links{base: hp.base}
 	for _, r := range refs {
 		l.add(r.ref)
 	}
-	return l.list
+	return l.list, l.capped
+}
+
+func allCSS(rules []*spider.FollowRule) bool {
+	for _, r := range rules {
+		if r.Selector.CSS == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// cssLinks applies CSS follow rules in one walk of the document, which
+// yields document order (and rule order within one element) with no
+// intermediate slices: on a page of many links those slices and their
+// growth cost more memory than the links kept.
+func (hp *htmlPage) cssLinks(rules []*spider.FollowRule, l *links) {
+	for n := next(hp.doc, hp.doc); n != nil; n = next(n, hp.doc) {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, r := range rules {
+			if !r.Selector.CSS.Match(n) {
+				continue
+			}
+			if ref, ok := attr(n, cmp.Or(r.Attr, "href")); ok {
+				l.add(ref)
+			}
+		}
+	}
 }
 
 // sortDocumentOrder sorts refs found by several rules into document order;

@@ -33,7 +33,7 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 	if err != nil {
 		return Result{}, &ParseError{URL: p.URL.String(), Err: err}
 	}
-	l := links{base: p.URL}
+	l := links{base: p.URL, max: sp.Limits.MaxLinks}
 	for _, r := range follow {
 		switch v := walk(doc, r.JSON.Segments).(type) {
 		case string:
@@ -58,7 +58,7 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 			is.add(r, pageURL, jsonFields(r, v, p.URL))
 		}
 	}
-	res := Result{Links: l.list}
+	res := Result{Links: l.list, LinksCapped: l.capped}
 	res.Items, res.Invalid = is.result()
 	return res, nil
 }
