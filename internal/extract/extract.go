@@ -34,9 +34,13 @@ type Result struct {
 	// LinksCapped counts the links beyond the spider's per-page link limit,
 	// which are left out of Links.
 	LinksCapped int
-	// Rules has one entry per item rule of the spider, in declared order:
-	// whether the rule applied to this page, matched, or looked starved by
-	// JavaScript rendering (see trawl.RuleStats).
+	// Rules has one entry per item rule of the spider, in declared order,
+	// each count 0 or 1: Pages when the rule applied to this page (content
+	// type and URLs), Matched when it matched (an HTML root selected an
+	// element, or a rule without root has a field with a value; a JSON path
+	// reached an object or a non-empty array), Scripted when an HTML rule
+	// did not match and the page looks rendered by JavaScript (see
+	// "Scripted rules" in the package doc).
 	Rules []trawl.RuleStats
 }
 
@@ -74,13 +78,20 @@ func Extract(sp *spider.Spider, p Page) (Result, error) {
 		p.URL = &url.URL{}
 	}
 	uri := p.URL.RequestURI()
+	var res Result
 	switch {
 	case IsJSON(p.ContentType, p.Body):
-		return extractJSON(sp, p, uri)
+		var err error
+		if res, err = extractJSON(sp, p, uri); err != nil {
+			return Result{}, err
+		}
 	case IsHTML(p.ContentType) || mediaType(p.ContentType) == "":
-		return extractHTML(sp, p, uri), nil
+		res = extractHTML(sp, p, uri)
 	}
-	return Result{}, nil
+	if res.Rules == nil && len(sp.Items) > 0 {
+		res.Rules = make([]trawl.RuleStats, len(sp.Items)) // no rule applied
+	}
+	return res, nil
 }
 
 // IsJSON reports whether a response is JSON: its media type is

@@ -27,6 +27,9 @@ type htmlPage struct {
 	base *url.URL // the page URL, or the document's <base href> resolved against it
 	text []byte   // scratch buffer for text content
 	ms   []match  // scratch buffer for field matches
+	// facts feed the JavaScript heuristic; gathered when a rule first
+	// matches nothing.
+	facts *scriptFacts
 }
 
 // match is one node selected by a CSS or XPath selector. For an XPath
@@ -45,10 +48,10 @@ func extractHTML(sp *spider.Spider, p Page, uri string) Result {
 			follow = append(follow, r)
 		}
 	}
-	var rules []*spider.ItemRule
+	var rules []int // indexes into sp.Items
 	for i := range sp.Items {
 		if r := &sp.Items[i]; !r.IsJSON() && applies(r.URLs, uri) {
-			rules = append(rules, r)
+			rules = append(rules, i)
 		}
 	}
 	if len(follow) == 0 && len(rules) == 0 {
@@ -65,8 +68,16 @@ func extractHTML(sp *spider.Spider, p Page, uri string) Result {
 	res.Links, res.LinksCapped = hp.links(follow, sp.Limits.MaxLinks)
 	var is items
 	pageURL := p.URL.String()
-	for _, r := range rules {
-		hp.items(r, pageURL, &is)
+	res.Rules = make([]trawl.RuleStats, len(sp.Items))
+	for _, i := range rules {
+		r, st := &sp.Items[i], &res.Rules[i]
+		st.Pages = 1
+		switch {
+		case hp.items(r, pageURL, &is):
+			st.Matched = 1
+		case hp.scripted(r):
+			st.Scripted = 1
+		}
 	}
 	res.Items, res.Invalid = is.result()
 	return res
@@ -187,22 +198,27 @@ func sortDocumentOrder(doc *html.Node, refs []linkRef) {
 }
 
 // items applies one item rule: one item per root element, or one for the
-// whole document when the rule has no root.
-func (hp *htmlPage) items(rule *spider.ItemRule, pageURL string, is *items) {
+// whole document when the rule has no root. It reports whether the rule
+// matched: its root selected an element, or, without a root, a field has a
+// value.
+func (hp *htmlPage) items(rule *spider.ItemRule, pageURL string, is *items) bool {
 	var roots []match
 	if rule.Root.IsZero() {
 		roots = []match{{n: hp.doc}}
 	} else {
 		roots = hp.selectAll(hp.doc, rule.Root, nil)
 	}
+	matched := !rule.Root.IsZero() && len(roots) > 0
 	for _, root := range roots {
 		fields := make([]trawl.Field, len(rule.Fields))
 		for i := range rule.Fields {
 			f := &rule.Fields[i]
 			fields[i] = trawl.Field{Name: f.Name, Value: hp.field(root, f)}
+			matched = matched || !isEmpty(fields[i].Value)
 		}
 		is.add(rule, pageURL, fields)
 	}
+	return matched
 }
 
 // field extracts one field relative to root: a string or nil, or a

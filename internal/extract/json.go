@@ -20,10 +20,10 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 			follow = append(follow, r)
 		}
 	}
-	var rules []*spider.ItemRule
+	var rules []int // indexes into sp.Items
 	for i := range sp.Items {
 		if r := &sp.Items[i]; r.IsJSON() && applies(r.URLs, uri) {
-			rules = append(rules, r)
+			rules = append(rules, i)
 		}
 	}
 	if len(follow) == 0 && len(rules) == 0 {
@@ -48,17 +48,23 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 	}
 	var is items
 	pageURL := p.URL.String()
-	for _, r := range rules {
+	res := Result{Links: l.list, LinksCapped: l.capped, Rules: make([]trawl.RuleStats, len(sp.Items))}
+	for _, i := range rules {
+		r, st := &sp.Items[i], &res.Rules[i]
+		st.Pages = 1
 		switch v := walk(doc, r.JSON.Segments).(type) {
 		case []any:
 			for _, e := range v {
 				is.add(r, pageURL, jsonFields(r, e, p.URL))
 			}
+			if len(v) > 0 {
+				st.Matched = 1
+			}
 		case map[string]any:
 			is.add(r, pageURL, jsonFields(r, v, p.URL))
+			st.Matched = 1
 		}
 	}
-	res := Result{Links: l.list, LinksCapped: l.capped}
 	res.Items, res.Invalid = is.result()
 	return res, nil
 }
