@@ -8,8 +8,8 @@
 // An HTML body is parsed once with golang.org/x/net/html, which repairs
 // malformed markup the way browsers do; the same tree serves CSS rules
 // (cascadia, matched directly on *html.Node) and XPath rules (antchfx). A JSON
-// body is decoded once; integers that fit an int64 become int64, other
-// numbers float64.
+// body is decoded once; numbers stay [encoding/json.Number], the literal as
+// written, so that integers beyond 2^53 keep every digit in items.
 //
 // # Selecting
 //
@@ -28,6 +28,10 @@
 // whole match), and a URL field is resolved against the page's base URL
 // (<base href> honoured). A field without All is nil when nothing matches;
 // with All it is a list, empty when nothing matches.
+//
+// A JSON field keeps the JSON type of its value. Its regex applies to
+// strings and to the literal of numbers (yielding a string); URL applies to
+// strings only.
 //
 // # Keys
 //
