@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -157,4 +158,102 @@ items:
 			b.Fatal(err)
 		}
 	}
+}
+
+// manyLinksPage returns an HTML page of at least size bytes made of short
+// distinct links, 33 bytes each, and the number of links.
+func manyLinksPage(size int) ([]byte, int) {
+	var b bytes.Buffer
+	b.Grow(size + 64)
+	b.WriteString("<!DOCTYPE html><html><head><title>links</title></head><body>\n")
+	n := 0
+	for b.Len() < size {
+		fmt.Fprintf(&b, "<a href=\"/i/%06d\">i%06d</a>\n", n, n)
+		n++
+	}
+	b.WriteString("</body></html>\n")
+	return b.Bytes(), n
+}
+
+// BenchmarkExtractManyLinks parses a 10 MiB page of about 330,000 distinct
+// links with one follow rule, with the default max_links and without a
+// limit. alloc-B/body-B is the bytes allocated per body byte, an upper bound
+// of the heap one page in flight needs (see BenchmarkHTMLParseManyLinks for
+// the live part).
+func BenchmarkExtractManyLinks(b *testing.B) {
+	if testing.Short() {
+		b.Skip("benchmark skipped in short mode")
+	}
+	body, n := manyLinksPage(10 << 20)
+	u, _ := url.Parse("http://links.example/")
+	p := extract.Page{URL: u, ContentType: "text/html", Body: body}
+	for _, maxLinks := range []int{10000, 0} {
+		b.Run(fmt.Sprintf("max_links=%d", maxLinks), func(b *testing.B) {
+			sp := mustParse(b, fmt.Sprintf(`
+name: bench_links
+start_urls: [http://links.example/]
+follow:
+  - css: a
+items:
+  - css: title
+    fields: {title: {attr: lang}}
+limits: {max_links: %d}
+`, maxLinks))
+			res, err := extract.Extract(sp, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := len(res.Links) + res.LinksCapped; got != n {
+				b.Fatalf("%d links + %d capped, want %d in all", len(res.Links), res.LinksCapped, n)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for b.Loop() {
+				if _, err := extract.Extract(sp, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.ReadMemStats(&m1)
+			b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N)/float64(len(body)), "alloc-B/body-B")
+		})
+	}
+}
+
+// BenchmarkHTMLParseManyLinks is the floor for BenchmarkExtractManyLinks:
+// parsing the same page with golang.org/x/net/html and nothing else.
+func BenchmarkHTMLParseManyLinks(b *testing.B) {
+	if testing.Short() {
+		b.Skip("benchmark skipped in short mode")
+	}
+	body, _ := manyLinksPage(10 << 20)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for b.Loop() {
+		if _, err := html.Parse(bytes.NewReader(body)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&m1)
+	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N)/float64(len(body)), "alloc-B/body-B")
+	b.ReportMetric(float64(liveTree(b, body))/float64(len(body)), "live-B/body-B")
+}
+
+// liveTree returns the heap bytes a parsed tree of body keeps alive.
+func liveTree(tb testing.TB, body []byte) uint64 {
+	tb.Helper()
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	runtime.KeepAlive(doc)
+	return m1.HeapAlloc - m0.HeapAlloc
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/url"
 	"regexp"
 	"strings"
@@ -34,9 +35,13 @@ type Result struct {
 	// LinksCapped counts the links beyond the spider's per-page link limit,
 	// which are left out of Links.
 	LinksCapped int
-	// Rules has one entry per item rule of the spider, in declared order:
-	// whether the rule applied to this page, matched, or looked starved by
-	// JavaScript rendering (see trawl.RuleStats).
+	// Rules has one entry per item rule of the spider, in declared order,
+	// each count 0 or 1: Pages when the rule applied to this page (content
+	// type and URLs), Matched when it matched (an HTML root selected an
+	// element, or a rule without root has a field with a value; a JSON path
+	// reached an object or a non-empty array), Scripted when an HTML rule
+	// did not match and the page looks rendered by JavaScript (see
+	// "Scripted rules" in the package doc).
 	Rules []trawl.RuleStats
 }
 
@@ -74,13 +79,20 @@ func Extract(sp *spider.Spider, p Page) (Result, error) {
 		p.URL = &url.URL{}
 	}
 	uri := p.URL.RequestURI()
+	var res Result
 	switch {
 	case IsJSON(p.ContentType, p.Body):
-		return extractJSON(sp, p, uri)
+		var err error
+		if res, err = extractJSON(sp, p, uri); err != nil {
+			return Result{}, err
+		}
 	case IsHTML(p.ContentType) || mediaType(p.ContentType) == "":
-		return extractHTML(sp, p, uri), nil
+		res = extractHTML(sp, p, uri)
 	}
-	return Result{}, nil
+	if res.Rules == nil && len(sp.Items) > 0 {
+		res.Rules = make([]trawl.RuleStats, len(sp.Items)) // no rule applied
+	}
+	return res, nil
 }
 
 // IsJSON reports whether a response is JSON: its media type is
@@ -220,20 +232,45 @@ func (is *items) result() ([]trawl.Item, int) {
 	return out, is.invalid
 }
 
-// links resolves references and deduplicates the results in order.
+// links resolves references and deduplicates the results in order, keeping
+// at most max of them (0: no limit).
 type links struct {
 	base *url.URL
+	max  int
 	list []*url.URL
-	seen map[string]struct{}
+	seen map[string]struct{} // resolved links
+	// refs holds the references seen before the cap, as written: a repeated
+	// reference is skipped without resolving it again.
+	refs map[string]struct{}
+	// over holds the hashes of the references past the cap, which may be
+	// many: 8 bytes each instead of a string header. A collision (odds about
+	// n²/2⁶⁵) only makes capped one short.
+	over   map[uint64]struct{}
+	seed   maphash.Seed
+	capped int
 }
 
 // add resolves ref against the base and appends it unless it is empty, a
-// fragment-only reference, not http(s), or already present.
+// fragment-only reference, not http(s), or already present. Past the cap it
+// only counts ref in capped, unless ref was seen before or has a scheme other
+// than http(s): those references, distinct as written, are not resolved, so
+// that a page of a million links costs little more than its parse.
 func (l *links) add(ref string) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" || ref[0] == '#' {
 		return
 	}
+	if _, dup := l.refs[ref]; dup {
+		return
+	}
+	if l.max > 0 && len(l.list) >= l.max {
+		l.overflow(ref)
+		return
+	}
+	if l.refs == nil {
+		l.refs = make(map[string]struct{})
+	}
+	l.refs[ref] = struct{}{}
 	u, err := urlnorm.ResolveRaw(l.base, ref)
 	if err != nil {
 		return
@@ -247,6 +284,42 @@ func (l *links) add(ref string) {
 	}
 	l.seen[s] = struct{}{}
 	l.list = append(l.list, u)
+}
+
+// overflow counts ref in capped unless it was counted before or has a
+// scheme other than http(s).
+func (l *links) overflow(ref string) {
+	if !webRef(ref) {
+		return
+	}
+	if l.over == nil {
+		l.over = make(map[uint64]struct{})
+		l.seed = maphash.MakeSeed()
+	}
+	h := maphash.String(l.seed, ref)
+	if _, dup := l.over[h]; dup {
+		return
+	}
+	l.over[h] = struct{}{}
+	l.capped++
+}
+
+// webRef reports whether ref is relative or has the scheme http or https,
+// without parsing it.
+func webRef(ref string) bool {
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case c == ':':
+			s := ref[:i]
+			return i > 0 && (strings.EqualFold(s, "http") || strings.EqualFold(s, "https"))
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return true // a path, query or authority character: relative
+		}
+	}
+	return true
 }
 
 // resolveValue resolves a field value against base. An empty value stays

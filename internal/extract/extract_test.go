@@ -23,11 +23,13 @@ var update = flag.Bool("update", false, "rewrite the golden want.json files in t
 // golden is the want.json of a test case: the Result with links as strings
 // and items as their JSON, or the error.
 type golden struct {
-	Links   []string          `json:"links"`
-	Items   []json.RawMessage `json:"items"`
-	Keys    []string          `json:"keys"`
-	Invalid int               `json:"invalid"`
-	Error   string            `json:"error,omitempty"`
+	Links       []string          `json:"links"`
+	LinksCapped int               `json:"links_capped,omitempty"`
+	Items       []json.RawMessage `json:"items"`
+	Keys        []string          `json:"keys"`
+	Invalid     int               `json:"invalid"`
+	Rules       []trawl.RuleStats `json:"rules"`
+	Error       string            `json:"error,omitempty"`
 }
 
 // TestExtractGolden runs every directory of testdata: spider.yaml applied to
@@ -87,7 +89,10 @@ func runCase(t *testing.T, dir string) []byte {
 	}
 
 	res, err := extract.Extract(sp, p)
-	g := golden{Links: []string{}, Items: []json.RawMessage{}, Keys: []string{}, Invalid: res.Invalid}
+	g := golden{
+		Links: []string{}, LinksCapped: res.LinksCapped, Items: []json.RawMessage{}, Keys: []string{},
+		Invalid: res.Invalid, Rules: res.Rules,
+	}
 	if err != nil {
 		var pe *extract.ParseError
 		if !errors.As(err, &pe) {

@@ -27,6 +27,9 @@ type htmlPage struct {
 	base *url.URL // the page URL, or the document's <base href> resolved against it
 	text []byte   // scratch buffer for text content
 	ms   []match  // scratch buffer for field matches
+	// facts feed the JavaScript heuristic; gathered when a rule first
+	// matches nothing.
+	facts *scriptFacts
 }
 
 // match is one node selected by a CSS or XPath selector. For an XPath
@@ -45,10 +48,10 @@ func extractHTML(sp *spider.Spider, p Page, uri string) Result {
 			follow = append(follow, r)
 		}
 	}
-	var rules []*spider.ItemRule
+	var rules []int // indexes into sp.Items
 	for i := range sp.Items {
 		if r := &sp.Items[i]; !r.IsJSON() && applies(r.URLs, uri) {
-			rules = append(rules, r)
+			rules = append(rules, i)
 		}
 	}
 	if len(follow) == 0 && len(rules) == 0 {
@@ -61,11 +64,20 @@ func extractHTML(sp *spider.Spider, p Page, uri string) Result {
 		return Result{}
 	}
 	hp := &htmlPage{doc: doc, base: baseURL(doc, p.URL)}
-	res := Result{Links: hp.links(follow)}
+	var res Result
+	res.Links, res.LinksCapped = hp.links(follow, sp.Limits.MaxLinks)
 	var is items
 	pageURL := p.URL.String()
-	for _, r := range rules {
-		hp.items(r, pageURL, &is)
+	res.Rules = make([]trawl.RuleStats, len(sp.Items))
+	for _, i := range rules {
+		r, st := &sp.Items[i], &res.Rules[i]
+		st.Pages = 1
+		switch {
+		case hp.items(r, pageURL, &is):
+			st.Matched = 1
+		case hp.scripted(r):
+			st.Scripted = 1
+		}
 	}
 	res.Items, res.Invalid = is.result()
 	return res
@@ -97,10 +109,16 @@ type linkRef struct {
 	ref string
 }
 
-// links applies the follow rules. The references of an element's Attr
-// (default href), of an XPath attribute node or of an XPath text node are
-// resolved against the base URL.
-func (hp *htmlPage) links(rules []*spider.FollowRule) []*url.URL {
+// links applies the follow rules and returns at most max links (0: no
+// limit) and the number of distinct references left out. The references of
+// an element's Attr (default href), of an XPath attribute node or of an
+// XPath text node are resolved against the base URL.
+func (hp *htmlPage) links(rules []*spider.FollowRule, max int) ([]*url.URL, int) {
+	l := links{base: hp.base, max: max}
+	if allCSS(rules) {
+		hp.cssLinks(rules, &l)
+		return l.list, l.capped
+	}
 	var refs []linkRef
 	contributing := 0
 	for _, r := range rules {
@@ -127,11 +145,39 @@ func (hp *htmlPage) links(rules []*spider.FollowRule) []*url.URL {
 	if contributing > 1 {
 		sortDocumentOrder(hp.doc, refs)
 	}
-	l := links{base: hp.base}
 	for _, r := range refs {
 		l.add(r.ref)
 	}
-	return l.list
+	return l.list, l.capped
+}
+
+func allCSS(rules []*spider.FollowRule) bool {
+	for _, r := range rules {
+		if r.Selector.CSS == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// cssLinks applies CSS follow rules in one walk of the document, which
+// yields document order (and rule order within one element) with no
+// intermediate slices: on a page of many links those slices and their
+// growth cost more memory than the links kept.
+func (hp *htmlPage) cssLinks(rules []*spider.FollowRule, l *links) {
+	for n := next(hp.doc, hp.doc); n != nil; n = next(n, hp.doc) {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, r := range rules {
+			if !r.Selector.CSS.Match(n) {
+				continue
+			}
+			if ref, ok := attr(n, cmp.Or(r.Attr, "href")); ok {
+				l.add(ref)
+			}
+		}
+	}
 }
 
 // sortDocumentOrder sorts refs found by several rules into document order;
@@ -152,22 +198,27 @@ func sortDocumentOrder(doc *html.Node, refs []linkRef) {
 }
 
 // items applies one item rule: one item per root element, or one for the
-// whole document when the rule has no root.
-func (hp *htmlPage) items(rule *spider.ItemRule, pageURL string, is *items) {
+// whole document when the rule has no root. It reports whether the rule
+// matched: its root selected an element, or, without a root, a field has a
+// value.
+func (hp *htmlPage) items(rule *spider.ItemRule, pageURL string, is *items) bool {
 	var roots []match
 	if rule.Root.IsZero() {
 		roots = []match{{n: hp.doc}}
 	} else {
 		roots = hp.selectAll(hp.doc, rule.Root, nil)
 	}
+	matched := !rule.Root.IsZero() && len(roots) > 0
 	for _, root := range roots {
 		fields := make([]trawl.Field, len(rule.Fields))
 		for i := range rule.Fields {
 			f := &rule.Fields[i]
 			fields[i] = trawl.Field{Name: f.Name, Value: hp.field(root, f)}
+			matched = matched || !isEmpty(fields[i].Value)
 		}
 		is.add(rule, pageURL, fields)
 	}
+	return matched
 }
 
 // field extracts one field relative to root: a string or nil, or a

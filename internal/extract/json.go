@@ -20,10 +20,10 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 			follow = append(follow, r)
 		}
 	}
-	var rules []*spider.ItemRule
+	var rules []int // indexes into sp.Items
 	for i := range sp.Items {
 		if r := &sp.Items[i]; r.IsJSON() && applies(r.URLs, uri) {
-			rules = append(rules, r)
+			rules = append(rules, i)
 		}
 	}
 	if len(follow) == 0 && len(rules) == 0 {
@@ -33,7 +33,7 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 	if err != nil {
 		return Result{}, &ParseError{URL: p.URL.String(), Err: err}
 	}
-	l := links{base: p.URL}
+	l := links{base: p.URL, max: sp.Limits.MaxLinks}
 	for _, r := range follow {
 		switch v := walk(doc, r.JSON.Segments).(type) {
 		case string:
@@ -48,23 +48,30 @@ func extractJSON(sp *spider.Spider, p Page, uri string) (Result, error) {
 	}
 	var is items
 	pageURL := p.URL.String()
-	for _, r := range rules {
+	res := Result{Links: l.list, LinksCapped: l.capped, Rules: make([]trawl.RuleStats, len(sp.Items))}
+	for _, i := range rules {
+		r, st := &sp.Items[i], &res.Rules[i]
+		st.Pages = 1
 		switch v := walk(doc, r.JSON.Segments).(type) {
 		case []any:
 			for _, e := range v {
 				is.add(r, pageURL, jsonFields(r, e, p.URL))
 			}
+			if len(v) > 0 {
+				st.Matched = 1
+			}
 		case map[string]any:
 			is.add(r, pageURL, jsonFields(r, v, p.URL))
+			st.Matched = 1
 		}
 	}
-	res := Result{Links: l.list}
 	res.Items, res.Invalid = is.result()
 	return res, nil
 }
 
-// decodeJSON decodes exactly one JSON value, with integers that fit an int64
-// as int64 and other numbers as float64.
+// decodeJSON decodes exactly one JSON value. Numbers stay json.Number, the
+// literal as written, so that integers beyond 2^53 (ids, say) keep every
+// digit in items; it encodes back to the same literal.
 func decodeJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(trimBOM(body)))
 	dec.UseNumber()
@@ -78,31 +85,7 @@ func decodeJSON(body []byte) (any, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("data after the top-level value")
 	}
-	return numbers(v), nil
-}
-
-// numbers replaces, in place, every json.Number in v by an int64 when it is
-// an integer in range, else by a float64. A number too large for a float64
-// stays a json.Number, which encodes back to its literal.
-func numbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
-			return i
-		}
-		if f, err := strconv.ParseFloat(string(t), 64); err == nil {
-			return f
-		}
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-	}
-	return v
+	return v, nil
 }
 
 // walk follows a dot path through a decoded JSON value. A segment selects a
@@ -200,10 +183,12 @@ func jsonField(f *spider.Field, elem any, base *url.URL) any {
 
 // jsonStrings applies a field's Regex and URL to the string v, or to the
 // strings of the list v (into a new list: the decoded tree is not changed).
-// A string the regex does not match is missing: nil, or dropped from a list.
+// A Regex also applies to a number, as the literal written in the JSON, and
+// yields a string. A string the regex does not match is missing: nil, or
+// dropped from a list.
 func jsonStrings(f *spider.Field, v any, base *url.URL) any {
 	switch t := v.(type) {
-	case string:
+	case string, json.Number:
 		if s, ok := jsonString(f, t, base); ok {
 			return s
 		}
@@ -211,12 +196,11 @@ func jsonStrings(f *spider.Field, v any, base *url.URL) any {
 	case []any:
 		out := make([]any, 0, len(t))
 		for _, e := range t {
-			s, isString := e.(string)
-			if !isString {
+			if !isText(f, e) {
 				out = append(out, e)
 				continue
 			}
-			if s, ok := jsonString(f, s, base); ok {
+			if s, ok := jsonString(f, e, base); ok {
 				out = append(out, s)
 			}
 		}
@@ -225,7 +209,30 @@ func jsonStrings(f *spider.Field, v any, base *url.URL) any {
 	return v
 }
 
-func jsonString(f *spider.Field, s string, base *url.URL) (string, bool) {
+// isText reports whether jsonString applies to v.
+func isText(f *spider.Field, v any) bool {
+	switch v.(type) {
+	case string:
+		return true
+	case json.Number:
+		return f.Regex != nil
+	}
+	return false
+}
+
+// jsonString applies the field's Regex and URL to a string or number. A
+// number without Regex is returned as it is: it is not a URL.
+func jsonString(f *spider.Field, v any, base *url.URL) (any, bool) {
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case json.Number:
+		if f.Regex == nil {
+			return t, true
+		}
+		s = string(t)
+	}
 	if f.Regex != nil {
 		var ok bool
 		if s, ok = applyRegex(f, s); !ok {

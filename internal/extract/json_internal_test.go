@@ -31,26 +31,26 @@ func TestWalk(t *testing.T) {
 		{"a.b", map[string]any{"c": "deep"}},
 		{"a.x", nil},
 		{"a.b.c.d", nil},
-		{"n", int64(7)},
-		{"f", 1.5},
+		{"n", num("7")},
+		{"f", num("1.5")},
 		{"null", nil},
 		{"missing", nil},
 		{"e", []any{}},
-		{"list.0", int64(10)},
-		{"list.2", int64(30)},
+		{"list.0", num("10")},
+		{"list.2", num("30")},
 		{"list.3", nil},
 		{"list.99999999999999999999", nil},
 		{"0", "zero key"},
 		{"tags.name", []any{"a", "b"}},
 		{"tags.1.name", "b"},
-		{"tags.id", []any{int64(3)}},
+		{"tags.id", []any{num("3")}},
 		{"tags.nope", []any{}},
 		{"groups.members", []any{
-			map[string]any{"n": int64(1)}, map[string]any{"n": int64(2)},
-			map[string]any{"n": int64(3)}, map[string]any{"n": int64(4)},
+			map[string]any{"n": num("1")}, map[string]any{"n": num("2")},
+			map[string]any{"n": num("3")}, map[string]any{"n": num("4")},
 		}},
-		{"groups.members.n", []any{int64(1), int64(2), int64(3), int64(4)}},
-		{"matrix.0", []any{int64(1), int64(2)}},
+		{"groups.members.n", []any{num("1"), num("2"), num("3"), num("4")}},
+		{"matrix.0", []any{num("1"), num("2")}},
 		{"matrix.x", []any{}},
 		{"n.x", nil},
 	}
@@ -76,14 +76,17 @@ func TestDecodeJSON(t *testing.T) {
 		want    any
 		wantErr string
 	}{
-		{"int", `1`, int64(1), ""},
-		{"negative int", `-9223372036854775808`, int64(-9223372036854775808), ""},
-		{"int64 overflow is float", `9223372036854775808`, float64(9223372036854775808), ""},
-		{"fraction", `2.5`, 2.5, ""},
-		{"integral float literal stays float", `2.0`, 2.0, ""},
-		{"exponent", `1e3`, 1000.0, ""},
-		{"beyond float64 keeps literal", `1e400`, jsonNumber("1e400"), ""},
-		{"nested", `{"a":[1,{"b":2.5}]}`, map[string]any{"a": []any{int64(1), map[string]any{"b": 2.5}}}, ""},
+		{"int", `1`, num("1"), ""},
+		{"negative int", `-9223372036854775808`, num("-9223372036854775808"), ""},
+		{"beyond int64", `9223372036854775808`, num("9223372036854775808"), ""},
+		{"beyond 2^53 and float64 precision", `12345678901234567890123`, num("12345678901234567890123"), ""},
+		{"negative big", `-12345678901234567890123`, num("-12345678901234567890123"), ""},
+		{"fraction", `2.5`, num("2.5"), ""},
+		{"integral float literal as written", `2.0`, num("2.0"), ""},
+		{"exponent", `1e3`, num("1e3"), ""},
+		{"negative exponent", `-1.5E-7`, num("-1.5E-7"), ""},
+		{"beyond float64", `1e400`, num("1e400"), ""},
+		{"nested", `{"a":[1,{"b":2.5}]}`, map[string]any{"a": []any{num("1"), map[string]any{"b": num("2.5")}}}, ""},
 		{"BOM", "\xEF\xBB\xBF[true]", []any{true}, ""},
 		{"trailing space", "{}  \n", map[string]any{}, ""},
 		{"empty", "", nil, "empty body"},
@@ -112,4 +115,4 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
-func jsonNumber(s string) any { return json.Number(s) }
+func num(s string) json.Number { return json.Number(s) }

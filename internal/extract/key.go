@@ -6,6 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -18,16 +22,24 @@ import (
 // (without _url).
 //
 // The key is stable across runs and processes: it depends only on the
-// values, so a re-run updates an item instead of duplicating it.
+// values, so a re-run updates an item instead of duplicating it. A
+// json.Number (also inside lists and objects) counts as the int64 or
+// float64 that JSON numbers were decoded to before they stayed literals, so
+// that stored items keep their keys: an integer literal in int64 range as
+// int64, any other integer literal as written (as a float64, distinct
+// integers beyond 2^53 would share a key), other numbers as float64 when
+// they fit one (2.50, 2.5 and 25e-1 share a key), else as written.
 func ItemKey(fields []trawl.Field, url string, key []string) string {
 	vals := make([]any, 0, max(len(key), len(fields)))
 	if len(key) == 0 {
 		for _, f := range fields {
-			vals = append(vals, f.Value)
+			v, _ := keyNumbers(f.Value)
+			vals = append(vals, v)
 		}
 	} else {
 		for _, name := range key {
-			vals = append(vals, keyValue(fields, url, name))
+			v, _ := keyNumbers(keyValue(fields, url, name))
+			vals = append(vals, v)
 		}
 	}
 	var b bytes.Buffer
@@ -53,4 +65,55 @@ func keyValue(fields []trawl.Field, url, name string) any {
 		}
 	}
 	return nil
+}
+
+// keyNumbers returns v with every json.Number replaced as ItemKey
+// describes, and whether it replaced any. Lists and objects are copied only
+// when they hold a number.
+func keyNumbers(v any) (any, bool) {
+	switch t := v.(type) {
+	case json.Number:
+		return keyNumber(t), true
+	case []any:
+		var out []any
+		for i, e := range t {
+			if k, changed := keyNumbers(e); changed {
+				if out == nil {
+					out = slices.Clone(t)
+				}
+				out[i] = k
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case map[string]any:
+		var out map[string]any
+		for name, e := range t {
+			if k, changed := keyNumbers(e); changed {
+				if out == nil {
+					out = maps.Clone(t)
+				}
+				out[name] = k
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+func keyNumber(n json.Number) any {
+	s := string(n)
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i
+	}
+	if strings.TrimLeft(strings.TrimPrefix(s, "-"), "0123456789") == "" {
+		return n // an integer beyond int64: exact
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return f
+	}
+	return n
 }

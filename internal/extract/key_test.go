@@ -1,6 +1,7 @@
 package extract_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"testing"
 
@@ -55,6 +56,15 @@ func TestItemKey(t *testing.T) {
 			key([]trawl.Field{{Name: "x", Value: "a"}}, pageURL), false},
 		{"int64 and integral float64 agree", key([]trawl.Field{{Name: "x", Value: int64(3)}}, pageURL),
 			key([]trawl.Field{{Name: "x", Value: float64(3)}}, pageURL), true},
+		// JSON numbers are json.Number now; keys must not change for
+		// values that decoded to int64 or float64 before.
+		{"json.Number and int64 agree", key(num("-42"), pageURL), key([]trawl.Field{{Name: "x", Value: int64(-42)}}, pageURL), true},
+		{"json.Number and float64 agree", key(num("2.50"), pageURL), key([]trawl.Field{{Name: "x", Value: 2.5}}, pageURL), true},
+		{"exponent and float64 agree", key(num("1e3"), pageURL), key([]trawl.Field{{Name: "x", Value: 1000.0}}, pageURL), true},
+		{"big integers stay distinct", key(num("12345678901234567890123"), pageURL), key(num("12345678901234567890124"), pageURL), false},
+		{"nested json.Number and int64 agree",
+			key([]trawl.Field{{Name: "x", Value: []any{map[string]any{"n": json.Number("7")}}}}, pageURL),
+			key([]trawl.Field{{Name: "x", Value: []any{map[string]any{"n": int64(7)}}}}, pageURL), true},
 		{"list and []any agree", key([]trawl.Field{{Name: "x", Value: []string{"a", "b"}}}, pageURL),
 			key([]trawl.Field{{Name: "x", Value: []any{"a", "b"}}}, pageURL), true},
 		{"map key order does not matter", key([]trawl.Field{{Name: "x", Value: map[string]any{"a": 1, "b": 2}}}, pageURL),
@@ -69,3 +79,6 @@ func TestItemKey(t *testing.T) {
 		})
 	}
 }
+
+// num is one field x holding the JSON number s.
+func num(s string) []trawl.Field { return []trawl.Field{{Name: "x", Value: json.Number(s)}} }

@@ -202,11 +202,12 @@ func (c *compiler) regexp(v val[string]) *regexp.Regexp {
 
 func (c *compiler) limits(s *limitsSpec) Limits {
 	if s == nil {
-		return Limits{}
+		return Limits{MaxLinks: DefaultMaxLinks}
 	}
 	return Limits{
 		MaxPages: c.intIn(s.MaxPages, 0, 0, -1, "0 means unlimited"),
 		MaxDepth: c.intIn(s.MaxDepth, 0, 0, -1, "0 means unlimited"),
+		MaxLinks: c.intIn(s.MaxLinks, DefaultMaxLinks, 0, -1, "default 10000, 0 means unlimited"),
 	}
 }
 

@@ -37,6 +37,7 @@ func TestHashStable(t *testing.T) {
 		{"text: span.text\n      author: small.author", "author: small.author\n      text: span.text"},
 		{"key: [text]", "key: [text, author]"},
 		{"limits: {max_pages: 100, max_depth: 5}", "limits: {max_pages: 100}"},
+		{"limits: {max_pages: 100, max_depth: 5}", "limits: {max_pages: 100, max_depth: 5, max_links: 50}"},
 	}
 	for _, c := range changes {
 		changed := strings.Replace(src, c.old, c.new, 1)

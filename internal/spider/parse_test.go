@@ -71,7 +71,7 @@ func res(patterns ...string) []*regexp.Regexp {
 
 // defaults returns the compiled settings of a spider that sets none.
 func defaults() (spider.Limits, spider.Politeness, spider.Fetch) {
-	return spider.Limits{},
+	return spider.Limits{MaxLinks: spider.DefaultMaxLinks},
 		spider.Politeness{ObeyRobots: true, ConcurrencyPerHost: 2},
 		spider.Fetch{Timeout: 20 * time.Second, Retries: 3, UserAgent: trawl.DefaultUserAgent, MaxBody: 10 << 20, MaxRedirects: 10}
 }
@@ -251,7 +251,7 @@ fetch: {max_body: 1048576, timeout: 1m}
 							Key:      []string{"_url", "text"},
 						},
 					},
-					Limits:     spider.Limits{MaxPages: 10000, MaxDepth: 20},
+					Limits:     spider.Limits{MaxPages: 10000, MaxDepth: 20, MaxLinks: 500},
 					Politeness: spider.Politeness{ObeyRobots: false, ConcurrencyPerHost: 4, Delay: 250 * time.Millisecond},
 					Fetch: spider.Fetch{
 						Timeout: 5 * time.Second, Retries: 0, UserAgent: "mybot/1.0", MaxBody: 1572864, MaxRedirects: 0,

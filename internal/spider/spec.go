@@ -108,6 +108,7 @@ type fieldSpec struct {
 type limitsSpec struct {
 	MaxPages val[int64] `json:"max_pages,omitzero"`
 	MaxDepth val[int64] `json:"max_depth,omitzero"`
+	MaxLinks val[int64] `json:"max_links,omitzero"`
 }
 
 type politenessSpec struct {
@@ -246,13 +247,14 @@ func (d *decoder) field(path, name string, k, v *yaml.Node) *fieldSpec {
 }
 
 func (d *decoder) limits(path string, n *yaml.Node) *limitsSpec {
-	o := d.object(path, n, "max_pages", "max_depth")
+	o := d.object(path, n, "max_pages", "max_depth", "max_links")
 	if o == nil {
 		return nil
 	}
 	return &limitsSpec{
 		MaxPages: d.integer(o.sub("max_pages"), o.vals["max_pages"]),
 		MaxDepth: d.integer(o.sub("max_depth"), o.vals["max_depth"]),
+		MaxLinks: d.integer(o.sub("max_links"), o.vals["max_links"]),
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	DefaultRetries            = 3
 	DefaultMaxBody            = 10 << 20 // 10 MiB
 	DefaultMaxRedirects       = 10
+	DefaultMaxLinks           = 10000
 )
 
 // Spider is a validated and compiled spider. It is immutable after Parse
@@ -116,6 +117,11 @@ type JSONPath struct {
 type Limits struct {
 	MaxPages int // URLs admitted to the frontier, start URLs included
 	MaxDepth int // link distance from a start URL
+	// MaxLinks caps the links one page yields from its follow rules, counted
+	// after deduplication within the page, in document order (JSON: rule
+	// order); extract counts the rest in Result.LinksCapped. A parsed spider
+	// gets DefaultMaxLinks when it leaves the field out.
+	MaxLinks int
 }
 
 // Politeness controls how hard one host is hit.
