@@ -28,11 +28,11 @@ const (
 	DefaultCommitBatch = 256
 	// DefaultParseBudget is how many body bytes may be parsed at once
 	// across all workers of an Engine. Parsing an HTML page of links holds
-	// several times its size in memory (docs/architecture.md), so this,
-	// not the number of workers, bounds parse memory. 32 MiB keeps a 2-core
-	// machine's cores busy with ordinary pages (tens or hundreds of KiB)
-	// and lets three 10 MiB pages parse at once.
-	DefaultParseBudget = 32 << 20
+	// up to ~52 times its size (docs/architecture.md), so this, not the
+	// number of workers, bounds parse memory: about 850 MiB at worst.
+	// 16 MiB keeps a few cores busy with ordinary pages (tens or hundreds
+	// of KiB each); a page larger than the budget parses alone.
+	DefaultParseBudget = 16 << 20
 	// DefaultThrottleRetries and DefaultThrottleRetryFor bound the
 	// attempts of one page that meet a throttle signal (429, or 5xx with
 	// Retry-After): the page fails when either is spent. They are apart
