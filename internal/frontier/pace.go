@@ -151,13 +151,19 @@ func (s *Scheduler) signal(h *host, started time.Time, f Finish) {
 
 // slow lowers h's pace after a throttle signal: back to the last good
 // delay if a shorter one was being tried, else twice the delay, at least
-// the server's Retry-After and the minimum.
+// the minimum and, for a 429, its Retry-After.
 func (s *Scheduler) slow(h *host, f Finish) {
 	if h.good > h.delay {
 		h.delay = h.good
 		h.need = min(2*h.need, MaxRecoverAfter)
 	} else {
-		d := max(2*h.delay, f.RetryAfter, s.cfg.ThrottleMinDelay)
+		// A 429's Retry-After is the server's idea of its pace; a 503's
+		// says when it expects to be back, which is no pace at all.
+		ra := f.RetryAfter
+		if f.Signal != SignalThrottle {
+			ra = 0
+		}
+		d := max(2*h.delay, ra, s.cfg.ThrottleMinDelay)
 		h.delay = min(d, max(s.cfg.ThrottleMaxDelay, h.base))
 		h.good = 0
 	}
