@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/trawl-dev/trawl/internal/fetch"
+	"github.com/trawl-dev/trawl/internal/frontier"
 	"github.com/trawl-dev/trawl/internal/robots"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
@@ -23,11 +26,31 @@ import (
 const (
 	DefaultConcurrency = 64
 	DefaultCommitBatch = 256
+	// DefaultParseBudget is how many body bytes may be parsed at once
+	// across all workers of an Engine. Parsing an HTML page of links holds
+	// up to ~52 times its size (docs/architecture.md), so this, not the
+	// number of workers, bounds parse memory: about 850 MiB at worst.
+	// 16 MiB keeps a few cores busy with ordinary pages (tens or hundreds
+	// of KiB each); a page larger than the budget parses alone.
+	DefaultParseBudget = 16 << 20
+	// DefaultThrottleRetries and DefaultThrottleRetryFor bound the
+	// attempts of one page that meet a throttle signal (429, or 5xx with
+	// Retry-After): the page fails when either is spent. They are apart
+	// from the spider's retries, which are for broken pages: a throttled
+	// page is not broken, it waits for the host's pace.
+	DefaultThrottleRetries  = 20
+	DefaultThrottleRetryFor = 10 * time.Minute
 )
 
-// ClassParse is the error class of a page whose body could not be parsed
-// (a JSON response that is not valid JSON).
-const ClassParse = "parse"
+// Error classes set by the engine, besides fetch's.
+const (
+	// ClassParse is the error class of a page whose body could not be
+	// parsed (a JSON response that is not valid JSON).
+	ClassParse = "parse"
+	// ClassHostDown is the error class of a page that was not fetched
+	// because its host's circuit breaker gave up on the host.
+	ClassHostDown = "host_down"
+)
 
 // Config tunes an Engine. The zero value means defaults.
 type Config struct {
@@ -42,6 +65,26 @@ type Config struct {
 	// before committing a batch. Default 25ms; newly found URLs reach the
 	// frontier at most this much later.
 	CommitLinger time.Duration
+	// ParseBudget caps the body bytes parsed at once across all workers
+	// and runs of the Engine; a body larger than the budget takes all of
+	// it. Default DefaultParseBudget.
+	ParseBudget int64
+	// ThrottleRetries and ThrottleRetryFor bound one page's throttled
+	// attempts: it fails when it met that many throttle signals, or when
+	// that long passed since the first. Defaults DefaultThrottleRetries
+	// and DefaultThrottleRetryFor.
+	ThrottleRetries  int
+	ThrottleRetryFor time.Duration
+	// BreakerThreshold, BreakerCooldown and BreakerProbes tune the
+	// per-host circuit breaker: that many connection failures or timeouts
+	// in a row pause the host for the cool-down, then one probe request
+	// is sent; after BreakerProbes failed probes in a row the host's
+	// remaining pages fail as host_down. Defaults
+	// frontier.DefaultBreakerThreshold (5), DefaultBreakerCooldown (30s)
+	// and DefaultBreakerProbes (2).
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	BreakerProbes    int
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -54,6 +97,7 @@ type Engine struct {
 	fetcher *fetch.Client
 	robots  *robots.Cache
 	cfg     Config
+	parse   *semaphore.Weighted // body bytes being parsed, up to cfg.ParseBudget
 }
 
 // New returns an Engine that stores results in st, fetches with fc and
@@ -62,13 +106,19 @@ func New(st store.Store, fc *fetch.Client, rc *robots.Cache, cfg Config) *Engine
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	cfg.CommitBatch = cmp.Or(cfg.CommitBatch, DefaultCommitBatch)
 	cfg.CommitLinger = cmp.Or(cfg.CommitLinger, 25*time.Millisecond)
+	cfg.ParseBudget = cmp.Or(cfg.ParseBudget, DefaultParseBudget)
+	cfg.ThrottleRetries = cmp.Or(cfg.ThrottleRetries, DefaultThrottleRetries)
+	cfg.ThrottleRetryFor = cmp.Or(cfg.ThrottleRetryFor, DefaultThrottleRetryFor)
+	cfg.BreakerThreshold = cmp.Or(cfg.BreakerThreshold, frontier.DefaultBreakerThreshold)
+	cfg.BreakerCooldown = cmp.Or(cfg.BreakerCooldown, frontier.DefaultBreakerCooldown)
+	cfg.BreakerProbes = cmp.Or(cfg.BreakerProbes, frontier.DefaultBreakerProbes)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{store: st, fetcher: fc, robots: rc, cfg: cfg}
+	return &Engine{store: st, fetcher: fc, robots: rc, cfg: cfg, parse: semaphore.NewWeighted(cfg.ParseBudget)}
 }
 
 // Progress is a snapshot of a run in progress.
@@ -118,6 +168,9 @@ func (e *Engine) Run(ctx context.Context, p RunParams) (*Result, error) {
 	c := newCrawler(e, p)
 	runErr := c.loop(ctx)
 	res := &Result{Stats: c.stats}
+	for _, h := range c.sched.Hosts() {
+		res.Hosts = append(res.Hosts, HostReport(h))
+	}
 	final, err := e.store.Run(context.WithoutCancel(ctx), p.Run.ID)
 	if err != nil {
 		return res, errors.Join(runErr, fmt.Errorf("read final stats: %w", err))

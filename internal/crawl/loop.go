@@ -37,6 +37,12 @@ type crawler struct {
 	// because the next URLs are waiting in its batch.
 	starving atomic.Bool
 
+	// pauses holds, per host, the time before which it gets no request: a
+	// worker that receives a throttle signal records it at once, so that a
+	// task the loop handed out before it learned of the signal is not sent.
+	pausesMu sync.Mutex
+	pauses   map[string]time.Time
+
 	stats   trawl.RunStats // last committed; owned by the writer until it exits
 	loading int            // refills in progress; owned by the loop
 	commits int            // transactions committed; owned by the writer
@@ -71,12 +77,16 @@ func newCrawler(e *Engine, p RunParams) *crawler {
 			WaitForRobots:      p.Spider.Politeness.ObeyRobots,
 			// Enough queued pages in memory for several rounds of the
 			// host's slots between refills from the store.
-			QueueCap: max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
+			QueueCap:         max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
+			BreakerThreshold: e.cfg.BreakerThreshold,
+			BreakerCooldown:  e.cfg.BreakerCooldown,
+			BreakerProbes:    e.cfg.BreakerProbes,
 		}),
 		admitter: frontier.NewAdmitter(p.Spider, 0),
 		events:   make(chan event, 2*n+64),
 		tasks:    make(chan frontier.Task, n),
 		results:  make(chan store.PageResult, 2*n),
+		pauses:   map[string]time.Time{},
 		stats:    p.Run.Stats,
 	}
 }
@@ -199,12 +209,7 @@ func (c *crawler) finishTask(t frontier.Task, o release) {
 	if o.robotsKnown {
 		c.sched.SetRobots(t.Page.Host, o.crawlDelay)
 	}
-	switch {
-	case o.retryAt.IsZero():
-		c.sched.Done(t)
-	default:
-		c.sched.Retry(t, o.retryAt, o.pauseHost)
-	}
+	c.sched.Finish(t, o.finish)
 }
 
 func (c *crawler) refill(ctx context.Context, r frontier.Refill) {

@@ -27,8 +27,7 @@ type outcome struct {
 // soon as the fetch ends, before extracting, so the host's next request
 // does not wait for the parser.
 type release struct {
-	retryAt     time.Time // non-zero: try again at or after this time
-	pauseHost   bool      // with retryAt: the host asked to be left alone until then
+	finish      frontier.Finish // what the host taught, and when to try again
 	robotsKnown bool
 	crawlDelay  time.Duration
 	commits     bool // a result will reach the writer
@@ -50,7 +49,7 @@ func (c *crawler) work(ctx context.Context) {
 		// be waiting to start the host's next request.
 		runtime.Gosched()
 		if o.resp != nil {
-			o.result = c.extract(t, o.resp)
+			o.result = c.parse(ctx, t, o.resp)
 		}
 		if o.result != nil {
 			c.results <- *o.result
@@ -63,6 +62,11 @@ func (c *crawler) work(ctx context.Context) {
 // resume.
 func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	var o outcome
+	if t.HostDown {
+		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: ClassHostDown, Attempts: t.Attempt - 1,
+			Error: "not fetched: the host stopped answering and its circuit breaker gave up on it"}
+		return o
+	}
 	u, err := url.Parse(t.Page.URL)
 	if err != nil {
 		// Only parsed URLs enter the frontier; this is a corrupt row.
@@ -85,6 +89,11 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 			return o
 		}
 	}
+	if until, ok := c.mayStart(t.Page); !ok {
+		// The host asked for a pause after the loop handed this task out.
+		o.finish = frontier.Finish{Deferred: true, RetryAt: until}
+		return o
+	}
 	resp, err := c.e.fetcher.Fetch(ctx, &fetch.Request{
 		URL:           u,
 		UserAgent:     sp.Fetch.UserAgent,
@@ -102,6 +111,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		return c.failed(ctx, t, resp, err, o)
 	}
 	o.resp = resp
+	o.finish = frontier.Finish{At: c.e.cfg.Now(), Signal: frontier.SignalAnswered}
 	return o
 }
 
@@ -155,13 +165,17 @@ func (e *robotsHopError) Error() string {
 // when its retries are spent.
 func (c *crawler) robotsHop(t frontier.Task, h *robotsHopError, o outcome) outcome {
 	class := fetch.ClassRobots
+	now := c.e.cfg.Now()
+	// The page's own host answered (with the redirect).
+	o.finish = frontier.Finish{At: now, Signal: frontier.SignalAnswered}
 	if d := h.decision; d.Unreachable {
-		if t.Attempt <= c.sp.Fetch.Retries {
-			wait := fetch.Backoff(t.Attempt, 0, nil)
+		attempt := t.Attempt - t.Throttled // the spider's retries count the others
+		if attempt <= c.sp.Fetch.Retries {
+			wait := fetch.Backoff(attempt, 0, nil)
 			if d.Class != fetch.ClassDNS && d.Class != fetch.ClassConnect {
 				wait = max(wait, robotsRetry)
 			}
-			o.retryAt = c.e.cfg.Now().Add(wait)
+			o.finish.RetryAt = now.Add(wait)
 			return o
 		}
 		if d.Class == fetch.ClassDNS || d.Class == fetch.ClassConnect {
@@ -170,6 +184,20 @@ func (c *crawler) robotsHop(t frontier.Task, h *robotsHopError, o outcome) outco
 	}
 	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(class), Attempts: t.Attempt, Error: h.Error()}
 	return o
+}
+
+// parse extracts a fetched page within the Engine's parse budget: the
+// body's size in bytes is held while the page is parsed, so the memory
+// that parsing holds at once stays proportional to the budget, however
+// many workers there are. It waits even on a canceled run, because a
+// fetched page is committed on shutdown.
+func (c *crawler) parse(ctx context.Context, t frontier.Task, resp *fetch.Response) *store.PageResult {
+	w := min(int64(len(resp.Body)), c.e.cfg.ParseBudget)
+	if err := c.e.parse.Acquire(context.WithoutCancel(ctx), w); err != nil {
+		panic(err) // a context that cannot be canceled
+	}
+	defer c.e.parse.Release(w)
+	return c.extract(t, resp)
 }
 
 // extract turns a fetched page into its result: items, and links admitted
@@ -182,6 +210,7 @@ func (c *crawler) extract(t frontier.Task, resp *fetch.Response) *store.PageResu
 	} else {
 		pr.Items, pr.Invalid = res.Items, res.Invalid
 		pr.Links = c.admitter.Admit(t.Page, res.Links)
+		pr.LinksCapped, pr.Rules = res.LinksCapped, res.Rules
 	}
 	return pr
 }
@@ -191,20 +220,29 @@ func (c *crawler) extract(t frontier.Task, resp *fetch.Response) *store.PageResu
 // itself is unreachable (no DNS, connection refused) the page fails like a
 // fetch would, with that class; otherwise (5xx, timeout) the page waits and
 // asks again, and fails as "robots" only when its retries are spent.
+//
+// A network failure (dns, connect, timeout, network) also counts towards the
+// host's circuit breaker, like a failed fetch would.
 func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcome) outcome {
+	now := c.e.cfg.Now()
+	o.finish.At = now
+	if unreachable(d.Class) {
+		o.finish.Signal = frontier.SignalUnreachable
+	}
+	attempt := t.Attempt - t.Throttled // the spider's retries count the others
 	if d.Class == fetch.ClassDNS || d.Class == fetch.ClassConnect {
 		fe := &fetch.Error{Class: d.Class, URL: t.Page.URL}
-		if fe.Retryable() && t.Attempt <= c.sp.Fetch.Retries {
-			o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, 0, nil))
+		if fe.Retryable() && attempt <= c.sp.Fetch.Retries {
+			o.finish.RetryAt = now.Add(fetch.Backoff(attempt, 0, nil))
 			return o
 		}
 		o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(d.Class), Attempts: t.Attempt,
 			Error: "host unreachable: fetching robots.txt failed (" + string(d.Class) + ")"}
 		return o
 	}
-	if t.Attempt <= c.sp.Fetch.Retries {
-		o.retryAt = c.e.cfg.Now().Add(max(fetch.Backoff(t.Attempt, 0, nil), robotsRetry))
-		o.pauseHost = true // every page of the host is disallowed meanwhile
+	if attempt <= c.sp.Fetch.Retries {
+		o.finish.RetryAt = now.Add(max(fetch.Backoff(attempt, 0, nil), robotsRetry))
+		o.finish.PauseUntil = o.finish.RetryAt // every page of the host is disallowed meanwhile
 		return o
 	}
 	o.result = &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fetch.ClassRobots), Attempts: t.Attempt,
@@ -212,6 +250,11 @@ func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcom
 	return o
 }
 
+// failed decides what follows a failed fetch. A throttle signal (429, or a
+// 5xx with Retry-After) pauses the host from the moment the response
+// arrived, whatever becomes of the page, and the page waits for the host's
+// pace within its own budget (Config.ThrottleRetries, ThrottleRetryFor).
+// Other retryable failures use the spider's retries with backoff.
 func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Response, err error, o outcome) outcome {
 	var fe *fetch.Error
 	if !errors.As(err, &fe) {
@@ -220,12 +263,26 @@ func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Respo
 	if fe.Class == fetch.ClassCanceled || ctx.Err() != nil {
 		return o // the run is stopping; the page stays queued
 	}
-	if fe.Retryable() && t.Attempt <= c.sp.Fetch.Retries {
-		o.retryAt = c.e.cfg.Now().Add(fetch.Backoff(t.Attempt, fe.RetryAfter, nil))
-		// Retry-After and 429 speak for the server, not the URL: honour
-		// them for every request to the host.
-		o.pauseHost = fe.RetryAfter > 0 || fe.Status == http.StatusTooManyRequests
-		return o
+	now := c.e.cfg.Now()
+	o.finish = frontier.Finish{At: now, Signal: signalOf(fe), RetryAfter: fe.RetryAfter}
+	switch o.finish.Signal {
+	case frontier.SignalThrottle, frontier.SignalBusy:
+		wait := fe.RetryAfter
+		if wait <= 0 {
+			wait = fetch.Backoff(t.Throttled+1, 0, nil)
+		}
+		until := now.Add(min(wait, fetch.MaxRetryAfter))
+		o.finish.PauseUntil = until
+		c.pause(t.Page.Host, until)
+		if t.Throttled < c.e.cfg.ThrottleRetries && (t.ThrottledSince.IsZero() || now.Sub(t.ThrottledSince) < c.e.cfg.ThrottleRetryFor) {
+			o.finish.RetryAt = until
+			return o
+		}
+	default:
+		if attempt := t.Attempt - t.Throttled; fe.Retryable() && attempt <= c.sp.Fetch.Retries {
+			o.finish.RetryAt = now.Add(fetch.Backoff(attempt, fe.RetryAfter, nil))
+			return o
+		}
 	}
 	pr := &store.PageResult{PageID: t.Page.ID, ErrorClass: string(fe.Class), Error: errorText(fe), Attempts: t.Attempt, Status: fe.Status}
 	if resp != nil {
@@ -234,6 +291,57 @@ func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Respo
 	}
 	o.result = pr
 	return o
+}
+
+// signalOf is what a failed fetch tells about its host.
+func signalOf(fe *fetch.Error) frontier.Signal {
+	switch {
+	case fe.Status == http.StatusTooManyRequests:
+		return frontier.SignalThrottle
+	case fe.Class == fetch.ClassHTTP5xx && fe.RetryAfter > 0 && fe.Retryable():
+		return frontier.SignalBusy
+	case unreachable(fe.Class):
+		return frontier.SignalUnreachable
+	case fe.Class == fetch.ClassTLS || fe.Class == fetch.ClassBlocked:
+		return frontier.SignalNone // no HTTP conversation took place
+	default:
+		return frontier.SignalAnswered
+	}
+}
+
+// unreachable reports whether class means the host did not answer: the
+// failures that count towards its circuit breaker.
+func unreachable(class fetch.Class) bool {
+	switch class {
+	case fetch.ClassConnect, fetch.ClassTimeout, fetch.ClassDNS, fetch.ClassNetwork:
+		return true
+	}
+	return false
+}
+
+// pause records that host gets no request before until. It and mayStart
+// log under one lock, so the debug log orders pauses and request starts
+// as they happened.
+func (c *crawler) pause(host string, until time.Time) {
+	c.pausesMu.Lock()
+	defer c.pausesMu.Unlock()
+	if until.After(c.pauses[host]) {
+		c.pauses[host] = until
+	}
+	c.e.cfg.Logger.Debug("host paused", "host", host, "until", until)
+}
+
+// mayStart reports whether a request for p may start now, and if not,
+// until when its host is paused.
+func (c *crawler) mayStart(p store.Page) (time.Time, bool) {
+	c.pausesMu.Lock()
+	defer c.pausesMu.Unlock()
+	until := c.pauses[p.Host]
+	if c.e.cfg.Now().Before(until) {
+		return until, false
+	}
+	c.e.cfg.Logger.Debug("fetch", "host", p.Host, "url", p.URL)
+	return time.Time{}, true
 }
 
 func (c *crawler) header() http.Header {

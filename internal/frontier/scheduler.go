@@ -7,6 +7,7 @@ package frontier
 import (
 	"cmp"
 	"container/heap"
+	"slices"
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/store"
@@ -25,12 +26,41 @@ type Config struct {
 	// QueueCap is how many queued pages of one host are held in memory; the
 	// rest stay in the store and are loaded on demand. Default 64.
 	QueueCap int
+
+	// ThrottleMinDelay is the least delay of a throttled host.
+	// Default DefaultThrottleMinDelay.
+	ThrottleMinDelay time.Duration
+	// ThrottleMaxDelay caps the delay of a throttled host (a configured
+	// delay above it is kept). Default DefaultThrottleMaxDelay.
+	ThrottleMaxDelay time.Duration
+	// RecoverAfter is how many successes a throttled host needs at one
+	// delay before a shorter one is tried. Default DefaultRecoverAfter.
+	RecoverAfter int
+	// BreakerThreshold is how many connection failures or timeouts in a
+	// row open a host's circuit breaker. Default DefaultBreakerThreshold.
+	BreakerThreshold int
+	// BreakerCooldown is how long an open breaker holds its host before
+	// each probe. Default DefaultBreakerCooldown.
+	BreakerCooldown time.Duration
+	// BreakerProbes is how many failed probes in a row declare a host
+	// down. Default DefaultBreakerProbes.
+	BreakerProbes int
 }
 
 // Task is one page to fetch.
 type Task struct {
 	Page    store.Page
-	Attempt int // 1 for the first attempt
+	Attempt int // 1 for the first attempt; deferred attempts do not count
+	// Throttled counts the attempts that met a throttle signal, and
+	// ThrottledSince is when the first of them ended: throttled attempts
+	// have their own budget, apart from the spider's retries.
+	Throttled      int
+	ThrottledSince time.Time
+	// Started is when Next handed the task out.
+	Started time.Time
+	// HostDown marks a task whose host the circuit breaker gave up on:
+	// it must fail as host_down without being fetched.
+	HostDown bool
 }
 
 // Refill asks the caller to load up to Limit queued pages of Host with IDs
@@ -64,8 +94,7 @@ type host struct {
 	delayed   []Task // retries, by notBefore
 	notBefore []time.Time
 	inflight  int
-	limit     int
-	delay     time.Duration
+	delay     time.Duration // the current delay: base, or more when throttled
 	nextStart time.Time
 	lastStart time.Time
 	robots    bool // robots.txt known
@@ -78,24 +107,28 @@ type host struct {
 
 	index int // in the ready heap; -1 when absent
 	at    time.Time
+
+	pace
 }
 
 // NewScheduler returns an empty scheduler.
 func NewScheduler(cfg Config) *Scheduler {
 	cfg.ConcurrencyPerHost = cmp.Or(cfg.ConcurrencyPerHost, 2)
 	cfg.QueueCap = cmp.Or(cfg.QueueCap, 64)
+	cfg.ThrottleMinDelay = cmp.Or(cfg.ThrottleMinDelay, DefaultThrottleMinDelay)
+	cfg.ThrottleMaxDelay = cmp.Or(cfg.ThrottleMaxDelay, DefaultThrottleMaxDelay)
+	cfg.RecoverAfter = cmp.Or(cfg.RecoverAfter, DefaultRecoverAfter)
+	cfg.BreakerThreshold = cmp.Or(cfg.BreakerThreshold, DefaultBreakerThreshold)
+	cfg.BreakerCooldown = cmp.Or(cfg.BreakerCooldown, DefaultBreakerCooldown)
+	cfg.BreakerProbes = cmp.Or(cfg.BreakerProbes, DefaultBreakerProbes)
 	return &Scheduler{cfg: cfg, hosts: map[string]*host{}, stored: map[*host]struct{}{}, due: map[*host]struct{}{}}
 }
 
 func (s *Scheduler) host(name string) *host {
 	h := s.hosts[name]
 	if h == nil {
-		h = &host{name: name, index: -1, delay: s.cfg.Delay, limit: s.cfg.ConcurrencyPerHost}
-		if s.cfg.WaitForRobots {
-			h.limit = 1
-		} else {
-			h.robots = true
-		}
+		h = &host{name: name, index: -1, delay: s.cfg.Delay, robots: !s.cfg.WaitForRobots}
+		h.base = s.cfg.Delay
 		s.hosts[name] = h
 	}
 	return h
@@ -181,7 +214,12 @@ func (s *Scheduler) Next(now time.Time) (Task, bool) {
 	}
 	h := s.ready[0]
 	var t Task
-	if len(h.delayed) > 0 && !h.notBefore[0].After(now) {
+	if h.down {
+		t = h.queue[0]
+		h.queue[0] = Task{}
+		h.queue = h.queue[1:]
+		t.HostDown = true
+	} else if len(h.delayed) > 0 && !h.notBefore[0].After(now) {
 		t = h.delayed[0]
 		h.delayed, h.notBefore = h.delayed[1:], h.notBefore[1:]
 	} else {
@@ -195,8 +233,11 @@ func (s *Scheduler) Next(now time.Time) (Task, bool) {
 	if h.overflow {
 		s.track(h) // the queue shrank: maybe due a refill
 	}
-	h.lastStart = now
-	h.nextStart = maxTime(h.nextStart, now.Add(h.delay))
+	t.Started = now
+	if !h.down {
+		h.lastStart = now
+		h.nextStart = maxTime(h.nextStart, now.Add(h.delay))
+	}
 	s.update(h)
 	return t, true
 }
@@ -209,33 +250,46 @@ func (s *Scheduler) NextAt() (time.Time, bool) {
 	return s.ready[0].at, true
 }
 
-// Done frees the slot of a finished task.
-func (s *Scheduler) Done(t Task) {
-	h := s.host(t.Page.Host)
-	h.inflight--
-	s.inflight--
-	s.update(h)
-}
+// Done frees the slot of a finished task that taught nothing about its
+// host: Finish(t, Finish{}).
+func (s *Scheduler) Done(t Task) { s.Finish(t, Finish{}) }
 
-// Retry frees the slot of t and queues its next attempt for at or later,
-// ahead of the host's first attempts. With pauseHost the whole host waits
-// until at: a host that asked us to back off (429, Retry-After) gets no
-// other request meanwhile.
-func (s *Scheduler) Retry(t Task, at time.Time, pauseHost bool) {
+// Finish frees the slot of t, applies what its end taught about the host
+// (see Signal), and, with f.RetryAt, queues the page's next attempt for
+// then or later, ahead of the host's first attempts. A page of a host
+// that is down is queued again at once and comes back marked HostDown.
+func (s *Scheduler) Finish(t Task, f Finish) {
 	h := s.host(t.Page.Host)
 	h.inflight--
 	s.inflight--
+	if !t.HostDown {
+		s.signal(h, t.Started, f)
+	}
+	if f.RetryAt.IsZero() {
+		s.update(h)
+		return
+	}
 	s.pending++
-	t.Attempt++
+	if !f.Deferred {
+		t.Attempt++
+	}
+	if f.Signal == SignalThrottle || f.Signal == SignalBusy {
+		t.Throttled++
+		if t.ThrottledSince.IsZero() {
+			t.ThrottledSince = f.At
+		}
+	}
+	if h.down {
+		h.queue = append([]Task{t}, h.queue...)
+		s.update(h)
+		return
+	}
 	i := len(h.notBefore)
-	for i > 0 && h.notBefore[i-1].After(at) {
+	for i > 0 && h.notBefore[i-1].After(f.RetryAt) {
 		i--
 	}
-	h.delayed = append(h.delayed[:i], append([]Task{t}, h.delayed[i:]...)...)
-	h.notBefore = append(h.notBefore[:i], append([]time.Time{at}, h.notBefore[i:]...)...)
-	if pauseHost {
-		h.nextStart = maxTime(h.nextStart, at)
-	}
+	h.delayed = slices.Insert(h.delayed, i, t)
+	h.notBefore = slices.Insert(h.notBefore, i, f.RetryAt)
 	s.update(h)
 }
 
@@ -247,8 +301,8 @@ func (s *Scheduler) SetRobots(hostName string, crawlDelay time.Duration) {
 		return
 	}
 	h.robots = true
-	h.limit = s.cfg.ConcurrencyPerHost
-	h.delay = max(h.delay, crawlDelay)
+	h.base = max(h.base, crawlDelay)
+	h.delay = max(h.delay, h.base)
 	if !h.lastStart.IsZero() {
 		h.nextStart = maxTime(h.nextStart, h.lastStart.Add(h.delay))
 	}
@@ -271,7 +325,13 @@ func (s *Scheduler) Pending() int { return s.pending }
 // its next request.
 func (s *Scheduler) update(h *host) {
 	hasWork := len(h.queue) > 0 || len(h.delayed) > 0
-	if !hasWork || h.inflight >= h.limit {
+	if hasWork && h.down {
+		// Its pages fail without a request: no pace, no slot limit.
+		h.at = time.Time{}
+		s.fix(h)
+		return
+	}
+	if !hasWork || h.inflight >= h.limitNow(s.cfg.ConcurrencyPerHost) {
 		if h.index >= 0 {
 			heap.Remove(&s.ready, h.index)
 		}
@@ -282,6 +342,11 @@ func (s *Scheduler) update(h *host) {
 		at = maxTime(at, h.notBefore[0])
 	}
 	h.at = at
+	s.fix(h)
+}
+
+// fix places h in the ready heap at h.at.
+func (s *Scheduler) fix(h *host) {
 	if h.index >= 0 {
 		heap.Fix(&s.ready, h.index)
 	} else {

@@ -91,7 +91,7 @@ func TestSchedulerRetryBacksOffTheHost(t *testing.T) {
 	s.Add(pages("a", 1, 3))
 	first, _ := s.Next(t0)
 	drain(s, t0)
-	s.Retry(first, t0.Add(5*time.Second), true)
+	s.Finish(first, frontier.Finish{At: t0, PauseUntil: t0.Add(5 * time.Second), RetryAt: t0.Add(5 * time.Second)})
 	if got := drain(s, t0.Add(4*time.Second)); len(got) != 0 {
 		t.Errorf("host during backoff = %v, want none", got)
 	}
@@ -105,7 +105,7 @@ func TestSchedulerRetryWithoutPause(t *testing.T) {
 	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 1})
 	s.Add(pages("a", 1, 2))
 	first, _ := s.Next(t0)
-	s.Retry(first, t0.Add(5*time.Second), false)
+	s.Finish(first, frontier.Finish{At: t0, RetryAt: t0.Add(5 * time.Second)})
 	// The host goes on with its other pages; the retry waits for its time.
 	if got := drain(s, t0); !cmp.Equal(got, []int64{2}) {
 		t.Errorf("during the retry's backoff = %v, want [2]", got)
