@@ -506,9 +506,11 @@ politeness: `+tt.politeness+`
 `)
 			b.crawl(t)
 			// Requests start at least the delay apart, even with four slots.
-			// The gap is measured at the server, so allow for scheduling
-			// jitter on a loaded machine; without the delay it is ~1ms.
-			if got := c.minGap(); got < tt.wantGap*4/5 {
+			// The gap is measured at the server, where one request arriving
+			// late shortens the next gap: on a loaded 2-core machine under
+			// -race that jitter reached 40ms. Without the delay the gap is
+			// ~1ms, so half the delay still tells the two apart.
+			if got := c.minGap(); got < tt.wantGap/2 {
 				t.Errorf("smallest gap between requests = %v, want at least %v", got, tt.wantGap)
 			}
 		})
