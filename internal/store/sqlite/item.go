@@ -61,20 +61,58 @@ func upsertDataset(ctx context.Context, tx *sql.Tx, name string, columns []strin
 	return nil
 }
 
+// datasetColumns are the columns scanDataset reads, in its order. LastRun
+// is the newest run of the spider of that name (runs_spider_id makes it one
+// index probe); UpdatedAt is when a run last stored items in it.
+const datasetColumns = `name, columns, (SELECT count(*) FROM items WHERE dataset = datasets.name),
+	coalesce((SELECT max(id) FROM runs WHERE spider = datasets.name), 0), updated_at`
+
 // Dataset implements store.Store.
 func (db *DB) Dataset(ctx context.Context, name string) (*store.Dataset, error) {
-	var cols string
-	d := &store.Dataset{Name: name}
-	err := db.read.QueryRowContext(ctx, `SELECT columns, (SELECT count(*) FROM items WHERE dataset = datasets.name) FROM datasets WHERE name = ?`, name).Scan(&cols, &d.Items)
+	d, err := scanDataset(db.read.QueryRowContext(ctx, `SELECT `+datasetColumns+` FROM datasets WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.ENOTFOUND, "dataset %q not found", name)
 	} else if err != nil {
 		return nil, fmt.Errorf("find dataset %s: %w", name, err)
 	}
-	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
-		return nil, fmt.Errorf("find dataset %s: decode columns: %w", name, err)
-	}
 	return d, nil
+}
+
+// Datasets implements store.Store.
+func (db *DB) Datasets(ctx context.Context) ([]store.Dataset, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+datasetColumns+` FROM datasets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Dataset{}
+	for rows.Next() {
+		d, err := scanDataset(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list datasets: %w", err)
+		}
+		out = append(out, *d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	return out, nil
+}
+
+func scanDataset(row interface{ Scan(...any) error }) (*store.Dataset, error) {
+	var (
+		d       store.Dataset
+		cols    string
+		updated int64
+	)
+	if err := row.Scan(&d.Name, &cols, &d.Items, &d.LastRun, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
+		return nil, fmt.Errorf("dataset %s: decode columns: %w", d.Name, err)
+	}
+	d.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &d, nil
 }
 
 // itemPage is how many items one query reads; iterating in pages keeps no

@@ -100,22 +100,32 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// runColumns are the columns scanRun reads, in its order.
+const runColumns = `id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at`
+
 func findRun(ctx context.Context, q queryer, id int64) (*trawl.Run, error) {
+	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// scanRun reads one row of runColumns.
+func scanRun(row interface{ Scan(...any) error }) (*trawl.Run, error) {
 	var (
 		r                 trawl.Run
 		stats             string
 		created           int64
 		started, finished sql.NullInt64
 	)
-	err := q.QueryRowContext(ctx, `SELECT id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at FROM runs WHERE id = ?`, id).
-		Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("find run %d: %w", id, err)
+	if err := row.Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(stats), &r.Stats); err != nil {
-		return nil, fmt.Errorf("find run %d: decode stats: %w", id, err)
+		return nil, fmt.Errorf("run %d: decode stats: %w", r.ID, err)
 	}
 	if r.Stats.Errors == nil {
 		r.Stats.Errors = map[string]int64{}
