@@ -127,6 +127,12 @@ func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMe
 			yield(nil, err)
 			return
 		}
+		if q.RunID != 0 {
+			if _, err := findRun(ctx, db.read, q.RunID); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
 		var after int64
 		for {
 			batch, last, err := db.itemBatch(ctx, q, after)
@@ -154,8 +160,12 @@ func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]
 	query := `SELECT id, data FROM items WHERE +dataset = ? AND id > ? ORDER BY id LIMIT ?`
 	args := []any{q.Dataset, after, itemPage}
 	if q.RunID != 0 {
-		query = `SELECT id, data FROM items WHERE run_id = ? AND dataset = ? AND id > ? ORDER BY id LIMIT ?`
-		args = append([]any{q.RunID}, args...)
+		// A run's record reads its primary key in item id order (the
+		// dataset's first-stored order); data is NULL while the items row
+		// still holds the run's version.
+		query = `SELECT r.item_id, coalesce(r.data, i.data) FROM run_items r JOIN items i ON i.id = r.item_id
+			WHERE r.run_id = ? AND r.item_id > ? AND i.dataset = ? ORDER BY r.item_id LIMIT ?`
+		args = []any{q.RunID, after, q.Dataset, itemPage}
 	}
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {

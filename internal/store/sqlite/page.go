@@ -63,6 +63,8 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		stats.Bytes += pr.Bytes
 		stored += len(pr.Items)
 		stats.Invalid += int64(pr.Invalid)
+		stats.LinksCapped += int64(pr.LinksCapped)
+		stats.AddRules(pr.Rules)
 		if pr.ErrorClass != "" {
 			stats.Errors[pr.ErrorClass]++
 		}
