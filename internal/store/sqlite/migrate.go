@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -45,10 +48,8 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := checkSchema(ctx, conn, db.path, known); err != nil {
 		return err
 	}
-	// WAL lets readers (exports, the API) run while a crawl writes.
-	var mode string
-	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
-		return fmt.Errorf("set WAL mode: %w", err)
+	if err := setWAL(ctx, conn); err != nil {
+		return err
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -80,6 +81,32 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// setWAL switches the file to WAL, which lets readers (exports, the API)
+// run while a crawl writes. The switch needs an exclusive lock, and SQLite
+// returns SQLITE_BUSY at once instead of calling the busy handler when
+// another connection holds a lock (two processes opening a new file at
+// once), so it retries until the busy timeout.
+func setWAL(ctx context.Context, conn *sql.Conn) error {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		var mode string
+		err := conn.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode)
+		if err == nil && mode != "wal" {
+			return fmt.Errorf("set WAL mode: journal mode stayed %q", mode)
+		}
+		if err == nil || sqliteCode(err) != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 type querier interface {

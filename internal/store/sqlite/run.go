@@ -16,48 +16,48 @@ import (
 func (db *DB) CreateRun(ctx context.Context, p store.CreateRunParams) (*trawl.Run, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	defer tx.Rollback()
 
 	now := db.now()
 	if err := upsertDataset(ctx, tx, p.Spider, p.Columns, now); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	stats := trawl.RunStats{Errors: map[string]int64{}}
 	statsJSON, _ := json.Marshal(stats)
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (spider, spec_hash, spec, status, stats, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		p.Spider, p.SpecHash, string(p.Spec), trawl.RunRunning, string(statsJSON), now.UnixMilli(), now.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	ins, err := tx.PrepareContext(ctx, insertPageSQL)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	defer ins.Close()
 	for _, u := range p.StartURLs {
 		ok, _, err := insertPage(ctx, ins, id, u)
 		if err != nil {
-			return nil, fmt.Errorf("create run: admit %s: %w", u.URL, err)
+			return nil, fmt.Errorf("create run: admit %s: %w", u.URL, writeError(err))
 		}
 		if ok {
 			stats.Queued++
 		}
 	}
 	if err := writeStats(ctx, tx, id, stats); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	run, err := findRun(ctx, tx, id)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	return run, nil
 }
@@ -88,7 +88,7 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status trawl.RunStatus, e
 	res, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
 		status, errMsg, db.now().UnixMilli(), id)
 	if err != nil {
-		return fmt.Errorf("finish run %d: %w", id, err)
+		return fmt.Errorf("finish run %d: %w", id, writeError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
