@@ -223,7 +223,7 @@ func (db *DB) QueuedHosts(ctx context.Context, runID int64) ([]string, error) {
 
 // FailedPages implements store.Store.
 func (db *DB) FailedPages(ctx context.Context, runID int64, limit int) ([]store.FailedPage, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT url, status, error_class, error, attempts FROM pages WHERE run_id = ? AND error_class != '' ORDER BY id LIMIT ?`, runID, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT coalesce(raw_url, url), status, error_class, error, attempts FROM pages WHERE run_id = ? AND error_class != '' ORDER BY id LIMIT ?`, runID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("failed pages: %w", err)
 	}

@@ -383,4 +383,17 @@ func testURLAsWritten(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(want, mustQueued(t, s, r.ID, "h"), ignoreID); diff != "" {
 		t.Errorf("queued after commit (-want +got):\n%s", diff)
 	}
+	// A failed page is reported as the site wrote it, the URL that was fetched.
+	if _, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", Pages: []store.PageResult{{
+		PageID: queued[0].ID, Status: 404, ErrorClass: "http_4xx", Attempts: 1,
+	}}}); err != nil {
+		t.Fatalf("CommitPages: %v", err)
+	}
+	failed, err := s.FailedPages(ctx, r.ID, 10)
+	if err != nil {
+		t.Fatalf("FailedPages: %v", err)
+	}
+	if len(failed) != 1 || failed[0].URL != "http://h/q?b=2&a=1" {
+		t.Errorf("FailedPages = %+v, want one page with URL http://h/q?b=2&a=1", failed)
+	}
 }
