@@ -228,4 +228,3 @@ func runMainCtx(ctx context.Context, t *testing.T, dir string, args ...string) r
 	code := cliMain(ctx, dir, &out, &errb, args)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
-
