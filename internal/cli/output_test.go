@@ -228,3 +228,16 @@ func runMainCtx(ctx context.Context, t *testing.T, dir string, args ...string) r
 	code := cliMain(ctx, dir, &out, &errb, args)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
+
+// TestScheduleNote: trawl run says once that schedule: is the service's.
+func TestScheduleNote(t *testing.T) {
+	t.Parallel()
+	srv, _ := tinySite(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "s.yaml", "name: sched\nschedule: \"@every 1h\"\nstart_urls: [\""+srv.URL+"/\"]\nitems: [{css: div.q, fields: {text: {regex: \"(.*)\"}}}]\n")
+	r := runMain(t, dir, nil, "run", "s.yaml", "--quiet")
+	note := `note: the spider's schedule "@every 1h" is used by the service (trawl serve); this run is a one-off` + "\n"
+	if r.code != 0 || strings.Count(r.stderr, note) != 1 {
+		t.Errorf("exit %d; want the schedule note once:\n%s", r.code, r.stderr)
+	}
+}

@@ -71,7 +71,7 @@ func notes(sp *spider.Spider, s trawl.RunStats, hosts []crawl.HostReport) []stri
 		}
 	}
 	if s.LinksCapped > 0 {
-		out = append(out, fmt.Sprintf("%d link%s not followed: pages had more links than the per-page link limit, and the links beyond it were dropped",
+		out = append(out, fmt.Sprintf("%d link%s not followed: pages had more links than limits.max_links allows, and the links beyond it were dropped",
 			s.LinksCapped, plural(int(s.LinksCapped))))
 	}
 	for _, h := range hosts {
