@@ -190,8 +190,34 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("demo exit %d:\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, `The dataset "quotes" now holds`) || !strings.Contains(r.stdout, "trawl export quotes") {
+	if !strings.Contains(r.stdout, `The dataset "quotes" now holds`) || !strings.Contains(r.stdout, " export quotes") {
 		t.Errorf("demo output:\n%s", r.stdout)
+	}
+	// Every "Next" line works from where the user is: the export commands
+	// run, and the spider file the run line names exists there.
+	_, next, ok := strings.Cut(r.stdout, "\nNext:\n")
+	if !ok {
+		t.Fatalf("no Next lines:\n%s", r.stdout)
+	}
+	for _, l := range lines(next) {
+		cmdline, _, _ := strings.Cut(l, "#")
+		fields := strings.Fields(cmdline)
+		// Not in a checkout and trawl not on the PATH: trawl (installed as
+		// the README says), or the binary's own path.
+		if len(fields) < 2 || fields[0] != "trawl" && !filepath.IsAbs(fields[0]) {
+			t.Errorf("next step %q does not run trawl from %s", l, dir)
+			continue
+		}
+		switch args := fields[1:]; args[0] {
+		case "export":
+			if r := runMain(t, dir, nil, args...); r.code != 0 {
+				t.Errorf("next step %q: exit %d: %s", l, r.code, r.stderr)
+			}
+		case "run":
+			if _, err := os.Stat(filepath.Join(dir, args[1])); err != nil {
+				t.Errorf("next step %q: %v", l, err)
+			}
+		}
 	}
 }
 

@@ -127,8 +127,8 @@ func demoReport(ctx context.Context, sp *spider.Spider, o runOptions, env Env) e
 }
 
 // commandName is how the user runs this trawl from where they are: trawl
-// when it is on the PATH, go run ./cmd/trawl under go run, or the path of
-// the binary.
+// when it is on the PATH, go run ./cmd/trawl under go run in a checkout,
+// or the path of the binary.
 func commandName(env Env) string {
 	if _, err := exec.LookPath("trawl"); err == nil {
 		return "trawl"
@@ -137,12 +137,16 @@ func commandName(env Env) string {
 	if err != nil {
 		return "trawl"
 	}
-	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
-		return "go run ./cmd/trawl"
-	}
 	wd := env.Dir
 	if wd == "" {
 		wd, _ = os.Getwd()
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		// go run: the binary is gone when it exits.
+		if _, err := os.Stat(filepath.Join(wd, "cmd", "trawl")); err == nil {
+			return "go run ./cmd/trawl"
+		}
+		return "trawl" // elsewhere, go install ./cmd/trawl (README) is the way
 	}
 	if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
 		return "." + string(filepath.Separator) + rel
