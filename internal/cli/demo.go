@@ -33,7 +33,7 @@ dataset quotes and show the first few. With --serve, only serve the site.`
 // example spider, or only serves it with --serve.
 func demoCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("demo", "[flags]", demoAbout)
-	var o runOptions
+	o := runOptions{command: "demo"}
 	var addr string
 	var serveOnly bool
 	fs.StringVar(&addr, "addr", demoAddr, "serve the demo website on `ADDRESS`")

@@ -33,11 +33,11 @@ func exportCmd(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 1 {
 		return fs.usageErrorf("export takes one dataset name, got %d arguments", len(pos))
 	}
-	f, err := outputFormat(output, format)
+	f, err := outputFormat("export", output, format, env)
 	if err != nil {
 		return err
 	}
-	target, err := checkOutput(output, env)
+	target, err := checkOutput("export", output, env)
 	if err != nil {
 		return err
 	}

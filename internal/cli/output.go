@@ -14,12 +14,15 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-func outputFormat(output, format string) (export.Format, error) {
+// outputFormat is the format of the output of command cmd: --format, or
+// the file's extension; JSONL for stdout and for files that are not
+// regular files (-o /dev/null), whose names have no extension.
+func outputFormat(cmd, output, format string, env Env) (export.Format, error) {
 	switch {
 	case format != "":
 		f, err := export.ParseFormat(format)
 		if err != nil {
-			return "", usageErrorf("--format: %s", trawl.ErrorMessage(err))
+			return "", &usageError{msg: "--format: " + trawl.ErrorMessage(err), cmd: cmd}
 		}
 		return f, nil
 	case output == "" || output == "-":
@@ -27,7 +30,10 @@ func outputFormat(output, format string) (export.Format, error) {
 	default:
 		f, err := export.FormatFromPath(output)
 		if err != nil {
-			return "", usageErrorf("-o %s: %s", output, trawl.ErrorMessage(err))
+			if fi, serr := os.Stat(env.path(output)); serr == nil && !fi.IsDir() && !fi.Mode().IsRegular() {
+				return export.JSONL, nil
+			}
+			return "", &usageError{msg: fmt.Sprintf("-o %s: %s", output, trawl.ErrorMessage(err)), cmd: cmd}
 		}
 		return f, nil
 	}
@@ -36,17 +42,17 @@ func outputFormat(output, format string) (export.Format, error) {
 // checkOutput checks, before any work, that output can be written: its
 // directory exists and it is not a directory. It returns the absolute path
 // of the file, or "" for none and for stdout.
-func checkOutput(output string, env Env) (string, error) {
+func checkOutput(cmd, output string, env Env) (string, error) {
 	if output == "" || output == "-" {
 		return "", nil
 	}
 	path := env.path(output)
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", usageErrorf("-o %s: directory %s does not exist", output, dir)
+		return "", &usageError{msg: fmt.Sprintf("-o %s: directory %s does not exist", output, dir), cmd: cmd}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return "", usageErrorf("-o %s: is a directory", output)
+		return "", &usageError{msg: fmt.Sprintf("-o %s: is a directory", output), cmd: cmd}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

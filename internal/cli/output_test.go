@@ -88,7 +88,7 @@ func TestOutputDevices(t *testing.T) {
 	srv, hits := tinySite(t)
 	dir := t.TempDir()
 	tinySpider(t, dir, srv.URL)
-	r := runMain(t, dir, nil, "run", "tiny.yaml", "-o", os.DevNull, "--format", "csv", "--quiet")
+	r := runMain(t, dir, nil, "run", "tiny.yaml", "-o", os.DevNull, "--quiet") // no extension: JSONL
 	if r.code != 0 || !strings.Contains(r.stderr, "wrote 6 items to "+os.DevNull) {
 		t.Fatalf("-o %s: exit %d\n%s", os.DevNull, r.code, r.stderr)
 	}

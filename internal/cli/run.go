@@ -22,6 +22,7 @@ import (
 
 // runOptions are the flags of `trawl run`.
 type runOptions struct {
+	command     string // run or demo, for usage errors
 	spiderPath  string // as the user typed it, for hints
 	db          string
 	output      string
@@ -43,7 +44,7 @@ the run's items to FILE, atomically.`
 
 func runCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("run", "SPIDER.yaml [flags]", runAbout)
-	var o runOptions
+	o := runOptions{command: "run"}
 	fs.StringVar(&o.db, "db", DefaultDB, "database: a SQLite `FILE`")
 	fs.StringVar(&o.output, "output", "", "also write the run's items to `FILE` (.jsonl, .csv, .json; - for stdout)")
 	fs.alias("o", "output")
@@ -116,11 +117,11 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		return err
 	}
 	// Validate the output before crawling: finding out afterwards is too late.
-	format, err := outputFormat(o.output, o.format)
+	format, err := outputFormat(o.command, o.output, o.format, env)
 	if err != nil {
 		return err
 	}
-	target, err := checkOutput(o.output, env)
+	target, err := checkOutput(o.command, o.output, env)
 	if err != nil {
 		return err
 	}
