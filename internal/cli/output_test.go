@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -239,5 +240,27 @@ func TestScheduleNote(t *testing.T) {
 	note := `note: the spider's schedule "@every 1h" is used by the service (trawl serve); this run is a one-off` + "\n"
 	if r.code != 0 || strings.Count(r.stderr, note) != 1 {
 		t.Errorf("exit %d; want the schedule note once:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestReadOnlyDatabase: a database that cannot be written is reported in
+// one line, once, with exit 1. The file is made immutable with chattr,
+// which holds even for root (file modes do not).
+func TestReadOnlyDatabase(t *testing.T) {
+	t.Parallel()
+	srv, _ := tinySite(t)
+	dir := t.TempDir()
+	tinySpider(t, dir, srv.URL)
+	if r := runMain(t, dir, nil, "run", "tiny.yaml", "--quiet"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	db := filepath.Join(dir, "trawl.db")
+	if out, err := exec.Command("chattr", "+i", db).CombinedOutput(); err != nil {
+		t.Skipf("cannot make the database immutable here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", db).Run() })
+	r := runMain(t, dir, nil, "run", "tiny.yaml", "--restart", "--quiet")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "trawl: ") || !strings.Contains(r.stderr, "read") {
+		t.Errorf("run on a read-only database: exit %d, stderr %q; want 1 and one line", r.code, r.stderr)
 	}
 }
