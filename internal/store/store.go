@@ -56,16 +56,20 @@ type Store interface {
 	// class), and marks the run running again (clearing its finish time and
 	// error), in one transaction. It returns how many pages it requeued.
 	// Returns ENOTFOUND for an unknown run and ECONFLICT when the run has
-	// not finished (resume it instead).
+	// not finished (resume it instead). A run without failed pages is left
+	// as it is, and 0 returned.
 	RequeueFailed(ctx context.Context, runID int64) (int64, error)
 
-	// Runs lists runs, newest first, filtered and paged by q.
+	// Runs lists runs, newest first, filtered and paged by q; an empty
+	// list is not an error. Returns EINVALID for an unknown q.Status or a
+	// negative q.Limit.
 	Runs(ctx context.Context, q RunQuery) ([]trawl.Run, error)
 
 	// Dataset returns a dataset by name. Returns ENOTFOUND if there is none.
 	Dataset(ctx context.Context, name string) (*Dataset, error)
 
-	// Datasets lists every dataset by name.
+	// Datasets lists every dataset, ordered by name, with the same fields
+	// as Dataset.
 	Datasets(ctx context.Context) ([]Dataset, error)
 
 	// Items iterates over the items of a dataset in the order they were

@@ -61,20 +61,58 @@ func upsertDataset(ctx context.Context, tx *sql.Tx, name string, columns []strin
 	return nil
 }
 
+// datasetColumns are the columns scanDataset reads, in its order. LastRun
+// is the newest run of the spider of that name (runs_spider_id makes it one
+// index probe); UpdatedAt is when a run last stored items in it.
+const datasetColumns = `name, columns, (SELECT count(*) FROM items WHERE dataset = datasets.name),
+	coalesce((SELECT max(id) FROM runs WHERE spider = datasets.name), 0), updated_at`
+
 // Dataset implements store.Store.
 func (db *DB) Dataset(ctx context.Context, name string) (*store.Dataset, error) {
-	var cols string
-	d := &store.Dataset{Name: name}
-	err := db.read.QueryRowContext(ctx, `SELECT columns, (SELECT count(*) FROM items WHERE dataset = datasets.name) FROM datasets WHERE name = ?`, name).Scan(&cols, &d.Items)
+	d, err := scanDataset(db.read.QueryRowContext(ctx, `SELECT `+datasetColumns+` FROM datasets WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.ENOTFOUND, "dataset %q not found", name)
 	} else if err != nil {
 		return nil, fmt.Errorf("find dataset %s: %w", name, err)
 	}
-	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
-		return nil, fmt.Errorf("find dataset %s: decode columns: %w", name, err)
-	}
 	return d, nil
+}
+
+// Datasets implements store.Store.
+func (db *DB) Datasets(ctx context.Context) ([]store.Dataset, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+datasetColumns+` FROM datasets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Dataset{}
+	for rows.Next() {
+		d, err := scanDataset(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list datasets: %w", err)
+		}
+		out = append(out, *d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	return out, nil
+}
+
+func scanDataset(row interface{ Scan(...any) error }) (*store.Dataset, error) {
+	var (
+		d       store.Dataset
+		cols    string
+		updated int64
+	)
+	if err := row.Scan(&d.Name, &cols, &d.Items, &d.LastRun, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
+		return nil, fmt.Errorf("dataset %s: decode columns: %w", d.Name, err)
+	}
+	d.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &d, nil
 }
 
 // itemPage is how many items one query reads; iterating in pages keeps no
@@ -88,6 +126,12 @@ func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMe
 		if _, err := db.Dataset(ctx, q.Dataset); err != nil {
 			yield(nil, err)
 			return
+		}
+		if q.RunID != 0 {
+			if _, err := findRun(ctx, db.read, q.RunID); err != nil {
+				yield(nil, err)
+				return
+			}
 		}
 		var after int64
 		for {
@@ -116,8 +160,12 @@ func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]
 	query := `SELECT id, data FROM items WHERE +dataset = ? AND id > ? ORDER BY id LIMIT ?`
 	args := []any{q.Dataset, after, itemPage}
 	if q.RunID != 0 {
-		query = `SELECT id, data FROM items WHERE run_id = ? AND dataset = ? AND id > ? ORDER BY id LIMIT ?`
-		args = append([]any{q.RunID}, args...)
+		// A run's record reads its primary key in item id order (the
+		// dataset's first-stored order); data is NULL while the items row
+		// still holds the run's version.
+		query = `SELECT r.item_id, coalesce(r.data, i.data) FROM run_items r JOIN items i ON i.id = r.item_id
+			WHERE r.run_id = ? AND r.item_id > ? AND i.dataset = ? ORDER BY r.item_id LIMIT ?`
+		args = []any{q.RunID, after, q.Dataset, itemPage}
 	}
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -36,7 +36,7 @@ func insertPage(ctx context.Context, stmt *sql.Stmt, runID int64, u store.NewURL
 func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("commit pages: %w", err)
+		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
 	defer tx.Rollback()
 
@@ -47,11 +47,12 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	}
 	res := &store.CommitResult{}
 	now := db.now().UnixMilli()
+	stored := 0
 	for i := range p.Pages {
 		pr := &p.Pages[i]
 		done, err := c.markDone(ctx, pr, now)
 		if err != nil {
-			return nil, fmt.Errorf("commit page %d: %w", pr.PageID, err)
+			return nil, fmt.Errorf("commit page %d: %w", pr.PageID, writeError(err))
 		}
 		if !done {
 			// Already committed (a replayed result): counting it again would
@@ -60,14 +61,17 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		}
 		stats.Pages++
 		stats.Bytes += pr.Bytes
+		stored += len(pr.Items)
 		stats.Invalid += int64(pr.Invalid)
+		stats.LinksCapped += int64(pr.LinksCapped)
+		stats.AddRules(pr.Rules)
 		if pr.ErrorClass != "" {
 			stats.Errors[pr.ErrorClass]++
 		}
 		for _, it := range pr.Items {
 			isNew, err := c.upsertItem(ctx, it, now)
 			if err != nil {
-				return nil, fmt.Errorf("commit page %d: item %s: %w", pr.PageID, it.Key, err)
+				return nil, fmt.Errorf("commit page %d: item %s: %w", pr.PageID, it.Key, writeError(err))
 			}
 			if isNew {
 				stats.Items++
@@ -79,7 +83,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 			}
 			ok, id, err := insertPage(ctx, c.insPage, p.RunID, u)
 			if err != nil {
-				return nil, fmt.Errorf("commit page %d: admit %s: %w", pr.PageID, u.URL, err)
+				return nil, fmt.Errorf("commit page %d: admit %s: %w", pr.PageID, u.URL, writeError(err))
 			}
 			if ok {
 				stats.Queued++
@@ -88,10 +92,15 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		}
 	}
 	if err := writeStats(ctx, tx, p.RunID, stats); err != nil {
-		return nil, fmt.Errorf("commit pages: %w", err)
+		return nil, fmt.Errorf("commit pages: %w", writeError(err))
+	}
+	if stored > 0 {
+		if _, err := c.touch.ExecContext(ctx, now, p.Dataset); err != nil {
+			return nil, fmt.Errorf("commit pages: %w", writeError(err))
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit pages: %w", err)
+		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
 	res.Stats = stats
 	return res, nil
@@ -99,7 +108,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 
 // commitStmts are the statements of CommitPages.
 type commitStmts struct {
-	insPage, done, upItem *sql.Stmt
+	insPage, done, upItem, touch *sql.Stmt
 }
 
 func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
@@ -114,7 +123,8 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 	}
 	c := &commitStmts{
 		insPage: prep(insertPageSQL),
-		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
+		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
+		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
 		// An item already stored by this run is left as it is: the first
 		// page of a run to yield a key wins, and RowsAffected (1 for an
 		// insert or an update from another run) tells whether the item is
@@ -131,7 +141,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 }
 
 func (c *commitStmts) close() {
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem} {
+	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem, c.touch} {
 		if s != nil {
 			s.Close()
 		}
@@ -145,6 +155,7 @@ type committer struct {
 	insPage *sql.Stmt
 	done    *sql.Stmt
 	upItem  *sql.Stmt
+	touch   *sql.Stmt
 }
 
 func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) *committer {
@@ -155,11 +166,12 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		insPage: tx.StmtContext(ctx, s.insPage),
 		done:    tx.StmtContext(ctx, s.done),
 		upItem:  tx.StmtContext(ctx, s.upItem),
+		touch:   tx.StmtContext(ctx, s.touch),
 	}
 }
 
 func (c *committer) markDone(ctx context.Context, pr *store.PageResult, now int64) (bool, error) {
-	res, err := c.done.ExecContext(ctx, pageDone, pr.Status, pr.ErrorClass, pr.Error, pr.Attempts, now, pr.PageID, c.runID, pageQueued)
+	res, err := c.done.ExecContext(ctx, pageDone, pr.Status, pr.ErrorClass, pr.Error, pr.Attempts, pr.Bytes, now, pr.PageID, c.runID, pageQueued)
 	if err != nil {
 		return false, err
 	}

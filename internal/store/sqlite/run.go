@@ -16,48 +16,48 @@ import (
 func (db *DB) CreateRun(ctx context.Context, p store.CreateRunParams) (*trawl.Run, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	defer tx.Rollback()
 
 	now := db.now()
 	if err := upsertDataset(ctx, tx, p.Spider, p.Columns, now); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	stats := trawl.RunStats{Errors: map[string]int64{}}
 	statsJSON, _ := json.Marshal(stats)
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (spider, spec_hash, spec, status, stats, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		p.Spider, p.SpecHash, string(p.Spec), trawl.RunRunning, string(statsJSON), now.UnixMilli(), now.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	ins, err := tx.PrepareContext(ctx, insertPageSQL)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	defer ins.Close()
 	for _, u := range p.StartURLs {
 		ok, _, err := insertPage(ctx, ins, id, u)
 		if err != nil {
-			return nil, fmt.Errorf("create run: admit %s: %w", u.URL, err)
+			return nil, fmt.Errorf("create run: admit %s: %w", u.URL, writeError(err))
 		}
 		if ok {
 			stats.Queued++
 		}
 	}
 	if err := writeStats(ctx, tx, id, stats); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	run, err := findRun(ctx, tx, id)
 	if err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	return run, nil
 }
@@ -88,7 +88,7 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status trawl.RunStatus, e
 	res, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
 		status, errMsg, db.now().UnixMilli(), id)
 	if err != nil {
-		return fmt.Errorf("finish run %d: %w", id, err)
+		return fmt.Errorf("finish run %d: %w", id, writeError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
@@ -100,22 +100,32 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// runColumns are the columns scanRun reads, in its order.
+const runColumns = `id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at`
+
 func findRun(ctx context.Context, q queryer, id int64) (*trawl.Run, error) {
+	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// scanRun reads one row of runColumns.
+func scanRun(row interface{ Scan(...any) error }) (*trawl.Run, error) {
 	var (
 		r                 trawl.Run
 		stats             string
 		created           int64
 		started, finished sql.NullInt64
 	)
-	err := q.QueryRowContext(ctx, `SELECT id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at FROM runs WHERE id = ?`, id).
-		Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("find run %d: %w", id, err)
+	if err := row.Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(stats), &r.Stats); err != nil {
-		return nil, fmt.Errorf("find run %d: decode stats: %w", id, err)
+		return nil, fmt.Errorf("run %d: decode stats: %w", r.ID, err)
 	}
 	if r.Stats.Errors == nil {
 		r.Stats.Errors = map[string]int64{}

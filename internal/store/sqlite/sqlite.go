@@ -6,22 +6,15 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/trawl-dev/trawl/internal/store"
 )
-
-//go:embed migration/*.sql
-var migrations embed.FS
 
 // Config tunes a DB. The zero value means defaults.
 type Config struct {
@@ -51,43 +44,71 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// busyTimeoutMS is how long a connection waits for another process's lock
+// before SQLITE_BUSY: long enough to cover another process migrating or
+// committing a batch.
+const busyTimeoutMS = 10000
+
 // Open opens (creating if needed) the database file at path and applies
 // pending migrations.
+//
+// Open refuses, with an EINVALID error that names path and says what to do,
+// a file or directory that is read-only, a SQLite file of another program
+// and a database migrated by a newer trawl; it refuses before writing
+// anything, and removes the -wal and -shm files that it created itself.
 func Open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open sqlite: empty path")
+	}
+	created := missingSidecars(path)
+	db, err := open(ctx, path, cfg)
+	if err != nil {
+		removeSidecars(created)
+		return nil, err
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, path string, cfg Config) (*DB, error) {
+	if err := checkWritable(path); err != nil {
+		return nil, err
 	}
 	db := &DB{path: path, now: cfg.Now}
 	if db.now == nil {
 		db.now = time.Now
 	}
-	var err error
-	// WAL lets readers (exports, the API) run while a crawl writes.
+	// _busy_timeout is applied before any other pragma (see the driver's
+	// docs), so even the first statements of a connection wait for a lock
+	// held by another process instead of failing with SQLITE_BUSY.
 	// synchronous=NORMAL is durable across process crashes (kill -9); after a
 	// power loss the last transactions may be lost but the file stays
 	// consistent, and lost pages are simply fetched again.
 	// foreign_keys is off by default in SQLite; we rely on ON DELETE CASCADE.
+	// journal_mode=WAL is not in the DSN: it rewrites the file header, so
+	// Open sets it only once it knows the file is a trawl database (WAL is
+	// persistent, later connections find it in the file).
+	params := fmt.Sprintf("_busy_timeout=%d&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)", busyTimeoutMS)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+	var err error
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY on lock upgrade.
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)
 	db.write.SetConnMaxIdleTime(0)
-	if db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)"); err != nil {
+	if db.read, err = sql.Open("sqlite", dsn+"&_query_only=1"); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(cmp.Or(cfg.Readers, 4))
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	if db.commitStmts, err = prepareCommitStmts(ctx, db.write); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	return db, nil
 }
@@ -111,64 +132,4 @@ func (db *DB) Close() error {
 		db.commitStmts.close()
 	}
 	return errors.Join(db.read.Close(), db.write.Close())
-}
-
-// migrate applies the embedded migrations not yet recorded, each in its own
-// transaction together with its bookkeeping row.
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := db.applyMigration(ctx, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (db *DB) applyMigration(ctx context.Context, name string) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return fmt.Errorf("migration %s: %w", name, err)
-	}
-	if n > 0 {
-		return nil
-	}
-	body, err := fs.ReadFile(migrations, name)
-	if err != nil {
-		return err
-	}
-	for _, stmt := range strings.Split(string(body), ";\n") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, db.now().UnixMilli()); err != nil {
-		return fmt.Errorf("migration %s: %w", name, err)
-	}
-	return tx.Commit()
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for line := range strings.Lines(s) {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			b.WriteString(line)
-		}
-	}
-	return b.String()
 }

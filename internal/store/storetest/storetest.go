@@ -28,6 +28,15 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t)) })
 	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t)) })
+	t.Run("Runs", func(t *testing.T) { t.Parallel(); testRuns(t, open(t)) })
+	t.Run("RunsDefaultLimit", func(t *testing.T) { t.Parallel(); testRunsDefaultLimit(t, open(t)) })
+	t.Run("RequeueFailed", func(t *testing.T) { t.Parallel(); testRequeueFailed(t, open(t)) })
+	t.Run("RequeueFailedNothing", func(t *testing.T) { t.Parallel(); testRequeueNothing(t, open(t)) })
+	t.Run("Datasets", func(t *testing.T) { t.Parallel(); testDatasets(t, open(t)) })
+	t.Run("ItemsOfARun", func(t *testing.T) { t.Parallel(); testItemsOfARun(t, open(t)) })
+	t.Run("ItemsOfARunPaged", func(t *testing.T) { t.Parallel(); testItemsOfARunPaged(t, open(t)) })
+	t.Run("BigNumbers", func(t *testing.T) { t.Parallel(); testBigNumbers(t, open(t)) })
+	t.Run("LinksCappedAndRules", func(t *testing.T) { t.Parallel(); testLinksCappedAndRules(t, open(t)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
