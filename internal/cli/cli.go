@@ -89,15 +89,27 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// dbError is a database that the store refused to open (read-only, not
+// trawl's, too new): a fatal error, exit 1, even where the store classifies
+// it as invalid input.
+type dbError struct{ err error }
+
+func (e *dbError) Error() string { return e.err.Error() }
+func (e *dbError) Unwrap() error { return e.err }
+
 // report prints err once, at the top, and maps it to an exit code.
 func report(stderr io.Writer, err error) int {
 	var ue *usageError
 	var ee *exitError
+	var de *dbError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &de):
+		fmt.Fprintf(stderr, "trawl: %s\n", errorText(de.err))
+		return ExitError
 	case errors.As(err, &ue):
 		help := "trawl help"
 		if ue.cmd != "" {
