@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -162,5 +161,4 @@ func TestRetryFailed(t *testing.T) {
 	if r := runMain(t, dir, nil, "run", "s.yaml", "--retry-failed", "--restart"); r.code != 2 {
 		t.Errorf("--retry-failed --restart: exit %d, want 2", r.code)
 	}
-	_ = os.Remove
 }
