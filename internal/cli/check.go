@@ -7,18 +7,19 @@ import (
 
 // checkCmd validates spider files without fetching anything.
 func checkCmd(_ context.Context, args []string, env Env) error {
-	fs := newFlagSet("check", "check SPIDER.yaml...")
-	pos, err := parseFlags(fs, args, env, env.Stderr)
+	fs := newFlagSet("check", "SPIDER.yaml...", "Validate spider files without fetching anything: every problem is printed as FILE:LINE:COL: PATH: message.")
+	pos, err := fs.parse(args, env)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageErrorf("check takes one or more spider files")
+		return fs.usageErrorf("check takes one or more spider files")
 	}
 	bad := 0
 	for _, path := range pos {
 		sp, err := loadSpider(path, env)
 		if err != nil {
+			report(env.Stderr, err)
 			bad++
 			continue
 		}

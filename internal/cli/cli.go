@@ -10,17 +10,19 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// Exit codes.
+// Exit codes. README.md "Command line" documents them; keep the two in step.
 const (
-	ExitOK          = 0
-	ExitError       = 1   // a fatal error: database, disk, ...
-	ExitUsage       = 2   // bad flags, arguments or spider
+	ExitOK    = 0
+	ExitError = 1 // a fatal error (database, disk), or a run that fetched no page at all
+	ExitUsage = 2 // bad flags, arguments or spider
+	// ExitTempFail is EX_TEMPFAIL of sysexits.h: the disk filled up. Nothing
+	// committed is lost; the same command resumes once there is space.
+	ExitTempFail    = 75
 	ExitInterrupted = 130 // stopped by a signal; the run can be resumed
 )
 
@@ -52,45 +54,29 @@ func Main(ctx context.Context, args []string, env Env) int {
 		usage(env.Stderr)
 		return ExitUsage
 	}
-	cmd, rest := args[0], args[1:]
 	var err error
-	switch cmd {
-	case "run":
-		err = runCmd(ctx, rest, env)
-	case "check":
-		err = checkCmd(ctx, rest, env)
-	case "export":
-		err = exportCmd(ctx, rest, env)
-	case "demo":
-		err = demoCmd(ctx, rest, env)
-	case "version", "--version", "-version":
-		fmt.Fprintf(env.Stdout, "trawl %s (%s %s/%s)\n", trawl.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	case "help", "-h", "--help", "-help":
+	switch name := args[0]; name {
+	case "-h", "--help", "-help":
 		usage(env.Stdout)
+	case "--version", "-version":
+		err = versionCmd(ctx, nil, env)
 	default:
-		err = usageErrorf("unknown command %q", cmd)
+		cmd, ok := lookupCommand(name)
+		if !ok {
+			err = unknownCommand(name)
+			break
+		}
+		err = cmd.run(ctx, args[1:], env)
 	}
 	return report(env.Stderr, err)
 }
 
-const usageText = `trawl collects structured data from websites.
-
-Usage:
-  trawl run SPIDER.yaml [-o FILE] [--db DSN] [--concurrency N] [--restart]
-  trawl check SPIDER.yaml...
-  trawl export DATASET [-o FILE] [--format jsonl|csv|json|table] [--db DSN]
-  trawl demo [--serve] [--addr 127.0.0.1:8300] [--db DSN]
-  trawl version
-
-Run 'trawl COMMAND -h' for the flags of a command. Every flag can also be
-set with an environment variable: --db is TRAWL_DB, --concurrency is
-TRAWL_CONCURRENCY, and so on.
-`
-
-func usage(w io.Writer) { fmt.Fprint(w, usageText) }
-
 // usageError is a mistake in how trawl was invoked.
-type usageError struct{ msg string }
+type usageError struct {
+	msg string
+	// cmd is the command whose usage the user should read; "" for trawl's.
+	cmd string
+}
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -103,17 +89,33 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// dbError is a database that the store refused to open (read-only, not
+// trawl's, too new): a fatal error, exit 1, even where the store classifies
+// it as invalid input.
+type dbError struct{ err error }
+
+func (e *dbError) Error() string { return e.err.Error() }
+func (e *dbError) Unwrap() error { return e.err }
+
 // report prints err once, at the top, and maps it to an exit code.
 func report(stderr io.Writer, err error) int {
 	var ue *usageError
 	var ee *exitError
+	var de *dbError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &de):
+		fmt.Fprintf(stderr, "trawl: %s\n", errorText(de.err))
+		return ExitError
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "trawl: %s\nRun 'trawl help' for usage.\n", ue.msg)
+		help := "trawl help"
+		if ue.cmd != "" {
+			help += " " + ue.cmd
+		}
+		fmt.Fprintf(stderr, "trawl: %s\nRun '%s' for usage.\n", ue.msg, help)
 		return ExitUsage
 	case trawl.ErrorCode(err) != trawl.EINTERNAL:
 		fmt.Fprintf(stderr, "trawl: %s\n", trawl.ErrorMessage(err))

@@ -147,14 +147,14 @@ func TestRunAPIsTable(t *testing.T) {
 func TestEnvironmentTwins(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFile(t, dir, "s.yaml", "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\n")
+	writeFile(t, dir, "s.yaml", unreachableSpider)
 	r := runMain(t, dir, map[string]string{"TRAWL_CONCURRENCY": "lots"}, "run", "s.yaml")
 	if r.code != 2 || !strings.Contains(r.stderr, `invalid TRAWL_CONCURRENCY="lots"`) {
 		t.Errorf("bad env value: %+v", r)
 	}
 	r = runMain(t, dir, map[string]string{"TRAWL_DB": "other.db"}, "run", "s.yaml", "--quiet")
-	if r.code != 0 {
-		t.Fatalf("run exit %d: %s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "fetched no page") {
+		t.Fatalf("run of an unreachable site: exit %d, want 1: %s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "other.db")); err != nil {
 		t.Errorf("TRAWL_DB not used: %v", err)
@@ -171,7 +171,7 @@ func TestExportErrors(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "no database") {
 		t.Errorf("export without a database: %+v", r)
 	}
-	writeFile(t, dir, "s.yaml", "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\n")
+	writeFile(t, dir, "s.yaml", unreachableSpider)
 	runMain(t, dir, nil, "run", "s.yaml", "--quiet")
 	r = runMain(t, dir, nil, "export", "nope")
 	if r.code != 1 || !strings.Contains(r.stderr, `dataset "nope" not found`) {
@@ -190,10 +190,39 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("demo exit %d:\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, `The dataset "quotes" now holds`) || !strings.Contains(r.stdout, "trawl export quotes") {
+	if !strings.Contains(r.stdout, `The dataset "quotes" now holds`) || !strings.Contains(r.stdout, " export quotes") {
 		t.Errorf("demo output:\n%s", r.stdout)
 	}
+	// Every "Next" line works from where the user is: the export commands
+	// run, and the spider file the run line names exists there.
+	_, next, ok := strings.Cut(r.stdout, "\nNext:\n")
+	if !ok {
+		t.Fatalf("no Next lines:\n%s", r.stdout)
+	}
+	for _, l := range lines(next) {
+		cmdline, _, _ := strings.Cut(l, "#")
+		fields := strings.Fields(cmdline)
+		// Not in a checkout and trawl not on the PATH: trawl (installed as
+		// the README says), or the binary's own path.
+		if len(fields) < 2 || fields[0] != "trawl" && !filepath.IsAbs(fields[0]) {
+			t.Errorf("next step %q does not run trawl from %s", l, dir)
+			continue
+		}
+		switch args := fields[1:]; args[0] {
+		case "export":
+			if r := runMain(t, dir, nil, args...); r.code != 0 {
+				t.Errorf("next step %q: exit %d: %s", l, r.code, r.stderr)
+			}
+		case "run":
+			if _, err := os.Stat(filepath.Join(dir, args[1])); err != nil {
+				t.Errorf("next step %q: %v", l, err)
+			}
+		}
+	}
 }
+
+// unreachableSpider crawls a port where nothing listens, without retries.
+const unreachableSpider = "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\nfetch: {retries: 0}\n"
 
 // slowSite serves a chain of pages, each linking to the next two, and
 // reports on the returned channel once n pages were served.
@@ -265,7 +294,7 @@ func TestInterruptThenResume(t *testing.T) {
 	// The same command in another process must not crawl the same run at
 	// the same time.
 	r := runMain(t, dir, nil, "run", "s.yaml", "--quiet")
-	if r.code != 1 || !strings.Contains(r.stderr, "run 1 is being crawled by process ") {
+	if r.code != 1 || !strings.Contains(r.stderr, `dataset "chain" of `) || !strings.Contains(r.stderr, "is being written by process ") {
 		t.Errorf("second process on a running run: exit %d, %q; want a conflict", r.code, r.stderr)
 	}
 	cmd.Process.Signal(os.Interrupt)
@@ -376,7 +405,7 @@ func readItems(t *testing.T, path string) []string {
 func TestBadInvocations(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFile(t, dir, "s.yaml", "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\n")
+	writeFile(t, dir, "s.yaml", unreachableSpider)
 	tests := []struct {
 		args []string
 		code int

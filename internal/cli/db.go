@@ -42,7 +42,7 @@ func openStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: directory %s does not exist", path, filepath.Dir(path))
 	}
-	return sqlite.Open(ctx, path, sqlite.Config{})
+	return openSQLite(ctx, path)
 }
 
 // openExistingStore opens a store for a command that only reads: a missing
@@ -55,7 +55,7 @@ func openExistingStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, er
 	if _, err := os.Stat(path); err != nil {
 		return nil, trawl.Errorf(trawl.ENOTFOUND, "no database at %s: run a spider first, or point --db at its database", path)
 	}
-	return sqlite.Open(ctx, path, sqlite.Config{})
+	return openSQLite(ctx, path)
 }
 
 // path resolves p against the working directory given to Main.
@@ -78,4 +78,13 @@ func redact(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
 	}
 	return dsn
+}
+
+// openSQLite opens the SQLite database at path; a refusal is a dbError.
+func openSQLite(ctx context.Context, path string) (*sqlite.DB, error) {
+	db, err := sqlite.Open(ctx, path, sqlite.Config{})
+	if err != nil {
+		return nil, &dbError{err: err}
+	}
+	return db, nil
 }

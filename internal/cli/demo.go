@@ -7,6 +7,9 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,25 +25,30 @@ import (
 // example spiders name.
 const demoAddr = "127.0.0.1:8300"
 
+const demoAbout = `Start the bundled demo website on loopback (no internet needed), crawl it with
+the bundled example spider examples/quotes.yaml, store the quotes in the
+dataset quotes and show the first few. With --serve, only serve the site.`
+
 // demoCmd serves the demo website on loopback and crawls it with the bundled
 // example spider, or only serves it with --serve.
 func demoCmd(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("demo", "demo [--serve] [--addr 127.0.0.1:8300]")
-	var o runOptions
+	fs := newFlagSet("demo", "[flags]", demoAbout)
+	o := runOptions{command: "demo"}
 	var addr string
 	var serveOnly bool
-	fs.StringVar(&addr, "addr", demoAddr, "address of the demo website")
+	fs.StringVar(&addr, "addr", demoAddr, "serve the demo website on `ADDRESS`")
 	fs.BoolVar(&serveOnly, "serve", false, "only serve the demo website until interrupted")
-	fs.StringVar(&o.db, "db", DefaultDB, "database: a SQLite file path")
-	fs.StringVar(&o.output, "o", "", "also write the items to `FILE` (.jsonl, .csv, .json)")
-	fs.IntVar(&o.concurrency, "concurrency", crawl.DefaultConcurrency, "maximum requests in flight")
+	fs.StringVar(&o.db, "db", DefaultDB, "database: a SQLite `FILE`")
+	fs.StringVar(&o.output, "output", "", "also write the items to `FILE` (.jsonl, .csv, .json)")
+	fs.alias("o", "output")
+	fs.IntVar(&o.concurrency, "concurrency", crawl.DefaultConcurrency, "at most `N` requests in flight")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
-	pos, err := parseFlags(fs, args, env, env.Stderr)
+	pos, err := fs.parse(args, env)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageErrorf("demo takes no arguments")
+		return fs.usageErrorf("demo takes no arguments")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil && addr == demoAddr && !serveOnly {
@@ -57,7 +65,11 @@ func demoCmd(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stderr, "demo site: http://%s/\n", host)
 
 	if serveOnly {
-		fmt.Fprintf(env.Stderr, "serving until interrupted; crawl it with: trawl run examples/quotes.yaml\n")
+		spiderPath, err := exampleSpider(env)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "serving until interrupted; crawl it with: %s run %s\n", commandName(env), spiderPath)
 		<-ctx.Done()
 		return nil
 	}
@@ -70,7 +82,7 @@ func demoCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("bundled example spider: %w", err)
 	}
-	o.logLevel, o.progress = "warn", 5*time.Second
+	o.logLevel, o.progress, o.spiderPath = "warn", 5*time.Second, "examples/quotes.yaml"
 	if err := runSpider(ctx, sp, o, env); err != nil {
 		return err
 	}
@@ -92,16 +104,77 @@ func demoReport(ctx context.Context, sp *spider.Spider, o runOptions, env Env) e
 	if _, err := export.Write(env.Stdout, export.Table, first(db.Items(ctx, store.ItemQuery{Dataset: sp.Name}), 5), export.Options{Columns: ds.Columns}); err != nil {
 		return err
 	}
+	spiderPath, err := exampleSpider(env)
+	if err != nil {
+		return err
+	}
+	trawlCmd, dbf := commandName(env), dbFlag(o.db)
+	next := [][2]string{
+		{trawlCmd + " export " + sp.Name + " -o " + sp.Name + ".csv" + dbf, "all items as CSV (also .jsonl, .json)"},
+		{trawlCmd + " export " + sp.Name + " --format table" + dbf, "on the console"},
+		{trawlCmd + " demo --serve", "keep the demo site up, then in another shell:"},
+		{trawlCmd + " run " + spiderPath + " -o q.jsonl" + dbf, "run the example spider yourself"},
+	}
+	width := 0
+	for _, l := range next {
+		width = max(width, len(l[0]))
+	}
 	fmt.Fprintln(env.Stdout, "\nNext:")
-	for _, l := range [][2]string{
-		{"trawl export " + sp.Name + " -o " + sp.Name + ".csv", "all items as CSV (also .jsonl, .json)"},
-		{"trawl export " + sp.Name + " --format table", "on the console"},
-		{"trawl demo --serve", "keep the demo site up, then:"},
-		{"trawl run examples/quotes.yaml -o q.jsonl", "run the example spider yourself"},
-	} {
-		fmt.Fprintf(env.Stdout, "  %-42s # %s\n", l[0], l[1])
+	for _, l := range next {
+		fmt.Fprintf(env.Stdout, "  %-*s   # %s\n", width, l[0], l[1])
 	}
 	return nil
+}
+
+// commandName is how the user runs this trawl from where they are: trawl
+// when it is on the PATH, go run ./cmd/trawl under go run in a checkout,
+// or the path of the binary.
+func commandName(env Env) string {
+	if _, err := exec.LookPath("trawl"); err == nil {
+		return "trawl"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "trawl"
+	}
+	wd := env.Dir
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		// go run: the binary is gone when it exits.
+		if _, err := os.Stat(filepath.Join(wd, "cmd", "trawl")); err == nil {
+			return "go run ./cmd/trawl"
+		}
+		return "trawl" // elsewhere, go install ./cmd/trawl (README) is the way
+	}
+	if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
+		return "." + string(filepath.Separator) + rel
+	}
+	return exe
+}
+
+// exampleSpider returns a path to the bundled example spider that works
+// from where the user is: examples/quotes.yaml in a checkout of trawl;
+// elsewhere the demo writes it to quotes.yaml (keeping a file of that name
+// that is already there).
+func exampleSpider(env Env) (string, error) {
+	const inRepo, here = "examples/quotes.yaml", "quotes.yaml"
+	if _, err := os.Stat(env.path(inRepo)); err == nil {
+		return inRepo, nil
+	}
+	src, err := examples.FS.ReadFile("quotes.yaml")
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(env.path(here)); err == nil {
+		return here, nil
+	}
+	if err := os.WriteFile(env.path(here), src, 0o644); err != nil {
+		return "", fmt.Errorf("write the example spider: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "wrote the example spider to %s\n", here)
+	return here, nil
 }
 
 // first yields at most n elements of seq.

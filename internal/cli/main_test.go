@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,6 +51,10 @@ func runMain(t *testing.T, dir string, env map[string]string, args ...string) re
 		Getenv: func(k string) string { return env[k] },
 	})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func cliMain(ctx context.Context, dir string, stdout, stderr io.Writer, args []string) int {
+	return cli.Main(ctx, args, cli.Env{Stdout: stdout, Stderr: stderr, Dir: dir})
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {

@@ -11,9 +11,11 @@ import (
 	"iter"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -535,4 +537,67 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestWriteFileDevice(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skip("no", os.DevNull)
+	}
+	items := []json.RawMessage{json.RawMessage(`{"a":1}`)}
+	n, err := export.WriteFile(os.DevNull, export.JSONL, seq(items), export.Options{})
+	if err != nil || n != 1 {
+		t.Fatalf("WriteFile(%s) = %d, %v; want 1, nil", os.DevNull, n, err)
+	}
+	if _, err := os.Stat("/dev/full"); err != nil {
+		return
+	}
+	// A full disk keeps its cause for errors.Is, and the message names the
+	// path once.
+	_, err = export.WriteFile("/dev/full", export.JSONL, seq(items), export.Options{})
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("WriteFile(/dev/full) = %v, want ENOSPC", err)
+	}
+	if got := strings.Count(err.Error(), "/dev/full"); got != 1 {
+		t.Errorf("error %q names the path %d times, want once", err, got)
+	}
+}
+
+func TestWriteFileErrorNamesPathOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "nope", "out.json")
+	_, err := export.WriteFile(path, export.JSON, seq(nil), export.Options{})
+	if err == nil || strings.Count(err.Error(), "out.json") != 1 {
+		t.Errorf("WriteFile into a missing directory = %v, want one mention of the path", err)
+	}
+}
+
+// TestRemoveStaleTemps leaves the temporary file of a write killed half way
+// (a dead process's PID in its name) and checks that it is removed, while
+// a live process's is kept.
+func TestRemoveStaleTemps(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.csv")
+	// A child that has exited is a PID that no longer runs.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.ProcessState.Pid()
+	stale := fmt.Sprintf(".out.csv.trawl-tmp-%d-123", dead)
+	live := fmt.Sprintf(".out.csv.trawl-tmp-%d-456", os.Getpid())
+	for _, name := range []string{stale, live, "out.csv", ".other.csv.trawl-tmp-1-1"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := export.RemoveStaleTemps(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{filepath.Join(dir, stale)}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	assertOnlyFiles(t, dir, ".other.csv.trawl-tmp-1-1", live, "out.csv")
 }

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// runsCmd lists the runs the local database holds, newest first.
+func runsCmd(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("runs", "[flags]", "List the runs in the database, newest first: id, spider, status, when it started, pages, items and errors.")
+	var db, spiderName, status string
+	var limit int
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE`")
+	fs.StringVar(&spiderName, "spider", "", "only the runs of the spider `NAME`")
+	fs.StringVar(&status, "status", "", "only the runs with `STATUS`: running, succeeded, failed or canceled")
+	fs.IntVar(&limit, "limit", 20, "at most `N` runs")
+	pos, err := fs.parse(args, env)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fs.usageErrorf("runs takes no arguments; to see one spider's runs: trawl runs --spider %s", pos[0])
+	}
+	switch trawl.RunStatus(status) {
+	case "", trawl.RunQueued, trawl.RunRunning, trawl.RunSucceeded, trawl.RunFailed, trawl.RunCanceled:
+	default:
+		return fs.usageErrorf("--status %q: want running, succeeded, failed or canceled", status)
+	}
+	if limit < 1 {
+		return fs.usageErrorf("--limit must be at least 1, got %d", limit)
+	}
+	st, err := openExistingStore(ctx, db, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx, store.RunQuery{Spider: spiderName, Status: trawl.RunStatus(status), Limit: limit})
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(env.Stderr, "no runs in %s\n", st.Path())
+		return nil
+	}
+	printRuns(env.Stdout, runs)
+	return nil
+}
+
+func printRuns(w io.Writer, runs []trawl.Run) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ID\tSPIDER\tSTATUS\tSTARTED\tPAGES\tITEMS\tERRORS\t")
+	for _, r := range runs {
+		started := r.CreatedAt
+		if r.StartedAt != nil {
+			started = *r.StartedAt
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t\n", r.ID, r.Spider, r.Status, formatTime(started), r.Stats.Pages, r.Stats.Items, r.Stats.ErrorCount())
+	}
+	tw.Flush()
+}
+
+// datasetsCmd lists the datasets the local database holds.
+func datasetsCmd(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("datasets", "[flags]", "List the datasets in the database: name, items, the last run that wrote it and when it changed.")
+	var db string
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE`")
+	pos, err := fs.parse(args, env)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fs.usageErrorf("datasets takes no arguments; to see a dataset's items: trawl export %s --format table", pos[0])
+	}
+	st, err := openExistingStore(ctx, db, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sets, err := st.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	if len(sets) == 0 {
+		fmt.Fprintf(env.Stderr, "no datasets in %s\n", st.Path())
+		return nil
+	}
+	printDatasets(env.Stdout, sets)
+	return nil
+}
+
+func printDatasets(w io.Writer, sets []store.Dataset) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tITEMS\tLAST RUN\tUPDATED")
+	for _, d := range sets {
+		last := "-"
+		if d.LastRun > 0 {
+			last = fmt.Sprint(d.LastRun)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", d.Name, d.Items, last, formatTime(d.UpdatedAt))
+	}
+	tw.Flush()
+}
+
+// formatTime shows a time in the local zone, to the second.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
