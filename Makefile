@@ -3,7 +3,7 @@
 # in the bench module.
 GO ?= go
 
-.PHONY: test build demo bench fmt
+.PHONY: test build install demo bench fmt
 
 test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -14,6 +14,9 @@ test:
 
 build:
 	$(GO) build -o trawl ./cmd/trawl
+
+install:
+	$(GO) install ./cmd/trawl
 
 demo:
 	$(GO) run ./cmd/trawl demo
