@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
+
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -107,7 +109,7 @@ func versionCmd(_ context.Context, args []string, env Env) error {
 func suggest(s string, candidates []string) string {
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := distance(strings.ToLower(s), c)
+		d := levenshtein.ComputeDistance(strings.ToLower(s), c)
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -116,25 +118,4 @@ func suggest(s string, candidates []string) string {
 		return ""
 	}
 	return best
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

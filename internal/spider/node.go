@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
 )
 
@@ -150,7 +151,10 @@ func (d *decoder) entries(path string, n *yaml.Node, fn func(key string, k, v *y
 func suggest(key string, keys []string) string {
 	best, bestDist := "", 3
 	for _, k := range keys {
-		if dist := editDistance(strings.ToLower(key), k); dist < bestDist && dist < len(k) {
+		if len(key) > 64 {
+			break // no key is that long; spare the quadratic distance
+		}
+		if dist := levenshtein.ComputeDistance(strings.ToLower(key), k); dist < bestDist && dist < len(k) {
 			best, bestDist = k, dist
 		}
 	}
@@ -158,30 +162,6 @@ func suggest(key string, keys []string) string {
 		return fmt.Sprintf("(did you mean %q?)", best)
 	}
 	return "(allowed: " + strings.Join(keys, ", ") + ")"
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return max(len(a), len(b))
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // str decodes a string value. A number or boolean is rejected with a hint to
