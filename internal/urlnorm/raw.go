@@ -57,19 +57,9 @@ func Raw(u *url.URL) *url.URL {
 // the same errors, but returns the URL as written ([Raw]) rather than
 // normalized. ref is cleaned like in [Parse].
 func ResolveRaw(base *url.URL, ref string) (*url.URL, error) {
-	r, err := url.Parse(escapeRef(clean(ref)))
+	u, err := resolve(base, ref, escapeRef(clean(ref)))
 	if err != nil {
-		return nil, fmt.Errorf("resolve url: %w", err)
-	}
-	if r.Scheme != "" && !httpScheme(r.Scheme) {
-		return nil, fmt.Errorf("resolve url %q: %w", ref, ErrUnsupportedScheme)
-	}
-	u := r
-	if base != nil {
-		u = base.ResolveReference(r)
-	}
-	if err := check(u); err != nil {
-		return nil, fmt.Errorf("resolve url %q: %w", ref, err)
+		return nil, err
 	}
 	raw := Raw(u)
 	if raw.Host == "" {

@@ -89,19 +89,9 @@ func Parse(raw string) (*url.URL, error) {
 // without a host, or a relative ref with a nil base, yields ErrNotAbsolute; a
 // host or port that cannot round-trip yields ErrInvalidHost.
 func Resolve(base *url.URL, ref string) (*url.URL, error) {
-	r, err := url.Parse(clean(ref))
+	u, err := resolve(base, ref, clean(ref))
 	if err != nil {
-		return nil, fmt.Errorf("resolve url: %w", err)
-	}
-	if r.Scheme != "" && !httpScheme(r.Scheme) {
-		return nil, fmt.Errorf("resolve url %q: %w", ref, ErrUnsupportedScheme)
-	}
-	u := r
-	if base != nil {
-		u = base.ResolveReference(r)
-	}
-	if err := check(u); err != nil {
-		return nil, fmt.Errorf("resolve url %q: %w", ref, err)
+		return nil, err
 	}
 	n := Normalize(u)
 	if err := checkHost(n.Host); err != nil {
@@ -212,4 +202,25 @@ func clean(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// resolve parses cleaned, the cleaned form of the reference ref, resolves
+// it against base and checks the result: the steps Resolve and ResolveRaw
+// share. Errors name ref as the page wrote it.
+func resolve(base *url.URL, ref, cleaned string) (*url.URL, error) {
+	r, err := url.Parse(cleaned)
+	if err != nil {
+		return nil, fmt.Errorf("resolve url: %w", err)
+	}
+	if r.Scheme != "" && !httpScheme(r.Scheme) {
+		return nil, fmt.Errorf("resolve url %q: %w", ref, ErrUnsupportedScheme)
+	}
+	u := r
+	if base != nil {
+		u = base.ResolveReference(r)
+	}
+	if err := check(u); err != nil {
+		return nil, fmt.Errorf("resolve url %q: %w", ref, err)
+	}
+	return u, nil
 }
