@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -107,6 +108,11 @@ func report(stderr io.Writer, err error) int {
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, store.ErrDiskFull):
+		// Before a run started (opening the database, creating the run):
+		// nothing is lost either, so it is a temporary failure too.
+		fmt.Fprintf(stderr, "trawl: the disk holding the database is full (%s): free some space, then run the same command again\n", errorText(err))
+		return ExitTempFail
 	case errors.As(err, &de):
 		fmt.Fprintf(stderr, "trawl: %s\n", errorText(de.err))
 		return ExitError
