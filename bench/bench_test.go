@@ -148,6 +148,11 @@ func TestParseFlags(t *testing.T) {
 			args: []string{"-scenario", "many-hosts", "-hosts", "3", "-per-host", "4", "-latency-max", "0s", "-latency-min", "0s", "-seed", "0", "-robots-disallow", "/x/"},
 			want: scenario{Name: "many-hosts", Web: simweb.Config{Hosts: 3, PagesPerHost: 200, RobotsDisallow: "/x/"}, Concurrency: 100, PerHost: 4},
 		},
+		{
+			name: "rate-limited preset, override",
+			args: []string{"-scenario", "rate-limited", "-rate-limit", "2"},
+			want: scenario{Name: "rate-limited", Web: simweb.Config{Hosts: 5, PagesPerHost: 30, LatencyMin: 5 * time.Millisecond, LatencyMax: 20 * time.Millisecond, RateLimit: 2, Seed: 1}, Concurrency: 10, PerHost: 2},
+		},
 		{name: "unknown scenario", args: []string{"-scenario", "huge"}, wantErr: "unknown scenario"},
 		{name: "bad concurrency", args: []string{"-concurrency", "0"}, wantErr: "concurrency"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},

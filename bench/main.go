@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults or custom")
+	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults, rate-limited or custom")
 	fs.StringVar(&o.tools, "tools", "trawl,colly,scrapy", "comma-separated tools to run: trawl, colly, scrapy, ideal")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each tool, interleaved")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "kill a tool run that takes longer")
@@ -108,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&ov.Web.LatencyMax, "latency-max", 0, "override: maximum injected latency")
 	fs.Float64Var(&ov.Web.Fail503, "fail503", 0, "override: fraction of pages whose first request answers 503")
 	fs.Float64Var(&ov.Web.NotFound, "not-found", 0, "override: fraction of links that answer 404")
+	fs.Float64Var(&ov.Web.RateLimit, "rate-limit", 0, "override: requests per second each host accepts (429 beyond; 0: none)")
 	fs.StringVar(&ov.Web.RobotsDisallow, "robots-disallow", "", "override: path prefix disallowed by robots.txt")
 	fs.IntVar(&ov.Web.PageBytes, "page-bytes", 0, "override: approximate page size in bytes")
 	fs.Int64Var(&ov.Web.Seed, "seed", 0, "override: seed of the simulated web (default 1)")
@@ -144,6 +145,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			w.Fail503 = ov.Web.Fail503
 		case "not-found":
 			w.NotFound = ov.Web.NotFound
+		case "rate-limit":
+			w.RateLimit = ov.Web.RateLimit
 		case "robots-disallow":
 			w.RobotsDisallow = ov.Web.RobotsDisallow
 		case "page-bytes":

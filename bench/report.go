@@ -52,6 +52,10 @@ type result struct {
 	DisallowedRequests int     `json:"disallowed_requests"`
 	Status503          int     `json:"status_503"`
 	Status404          int     `json:"status_404"`
+	Status429          int     `json:"status_429"`
+	EarlyRequests      int     `json:"early_requests"`
+	RateFloorSeconds   float64 `json:"rate_floor_s,omitempty"`
+	WallOverRateFloor  float64 `json:"wall_over_rate_floor,omitempty"`
 	InjectedSeconds    float64 `json:"injected_delay_s"`
 	FloorSeconds       float64 `json:"latency_floor_s,omitempty"`
 	WallOverFloor      float64 `json:"wall_over_floor,omitempty"`
@@ -67,7 +71,14 @@ func newResult(name string, run int, m measurement, web *simweb.Web, sc scenario
 		PagesFetched: st.PagesServed, PagesExpected: st.ExpectedPages, ItemsExpected: st.ExpectedItems,
 		Requests: st.Requests, Duplicates: st.Duplicates, RobotsRequests: st.RobotsRequests,
 		DisallowedRequests: st.DisallowedRequests, Status503: st.Status503, Status404: st.Status404,
+		Status429: st.Status429, EarlyRequests: st.EarlyRequests,
 		InjectedSeconds: st.InjectedDelay.Seconds(),
+	}
+	if cfg.RateLimit > 0 {
+		// A host's pages go one token apart after the first (burst 1): the least time any
+		// crawler that loses nothing can take.
+		r.RateFloorSeconds = float64(cfg.PagesPerHost-1) / cfg.RateLimit
+		r.WallOverRateFloor = r.WallSeconds / r.RateFloorSeconds
 	}
 	for i, f := range []float64{0.25, 0.5, 0.75, 1} {
 		r.RSSQuarters[i] = rssAt(m.RSS, m.Wall, f)
@@ -232,6 +243,12 @@ func writeTable(w io.Writer, rep report) error {
 	row("robots.txt fetches", func(r result) string { return fmt.Sprint(r.RobotsRequests) })
 	row("robots-disallowed fetches", func(r result) string { return fmt.Sprint(r.DisallowedRequests) })
 	row("503 / 404 answered", func(r result) string { return fmt.Sprintf("%d / %d", r.Status503, r.Status404) })
+	if rep.Web.RateLimit > 0 {
+		row("429 answered", func(r result) string { return fmt.Sprint(r.Status429) })
+		row("requests < Retry-After after a 429", func(r result) string { return fmt.Sprint(r.EarlyRequests) })
+		row("rate floor (s)", func(r result) string { return fmt.Sprintf("%.1f", r.RateFloorSeconds) })
+		row("wall / rate floor", func(r result) string { return fmt.Sprintf("%.2f", r.WallOverRateFloor) })
+	}
 	if rep.Web.LatencyMax > 0 {
 		row("injected delay (s)", func(r result) string { return fmt.Sprintf("%.1f", r.InjectedSeconds) })
 		row("latency floor (s)", func(r result) string { return fmt.Sprintf("%.2f", r.FloorSeconds) })

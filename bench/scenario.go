@@ -35,6 +35,15 @@ func scenarios() map[string]scenario {
 			},
 			Concurrency: 20, PerHost: 2,
 		},
+		"rate-limited": {
+			// Every host accepts 1 request/s and answers 429 with Retry-After: 1 beyond it, like a
+			// site behind a rate limiter: the rate floor is (pages-1)/rate, about 29 s.
+			Web: simweb.Config{
+				Hosts: 5, PagesPerHost: 30, LatencyMin: 5 * time.Millisecond, LatencyMax: 20 * time.Millisecond,
+				RateLimit: 1,
+			},
+			Concurrency: 10, PerHost: 2,
+		},
 		"custom": {Concurrency: 16, PerHost: 2},
 	}
 }
@@ -82,6 +91,9 @@ func (s scenario) describe(web simweb.Config) string {
 	}
 	if web.RobotsDisallow != "" {
 		fmt.Fprintf(&b, ", robots disallow %s", web.RobotsDisallow)
+	}
+	if web.RateLimit > 0 {
+		fmt.Fprintf(&b, ", %g requests/s per host (429 beyond)", web.RateLimit)
 	}
 	fmt.Fprintf(&b, "; concurrency %d, per host %d, seed %d", s.Concurrency, s.PerHost, web.Seed)
 	return b.String()

@@ -47,6 +47,10 @@ type Config struct {
 	// When set, pages under it exist (they answer 200) and about one page in ten links into it.
 	// Empty means robots.txt allows everything.
 	RobotsDisallow string `json:"robots_disallow"`
+	// RateLimit is how many requests per second each host accepts (a token bucket with a burst of
+	// 1); a request beyond it answers 429 with Retry-After: 1. robots.txt is exempt. Zero means no
+	// limit.
+	RateLimit float64 `json:"rate_limit"`
 	// PageBytes is the approximate size of every HTML page in bytes, reached with filler text.
 	// Default 6 KiB.
 	PageBytes int `json:"page_bytes"`
@@ -90,6 +94,9 @@ func (c Config) validate() error {
 	}
 	if c.NotFound < 0 || c.NotFound > 1 {
 		errs = append(errs, fmt.Errorf("not-found %v: want a fraction from 0 to 1", c.NotFound))
+	}
+	if c.RateLimit < 0 {
+		errs = append(errs, fmt.Errorf("rate limit %v: want 0 (none) or more requests per second", c.RateLimit))
 	}
 	if c.PageBytes < 0 {
 		errs = append(errs, fmt.Errorf("page bytes %d: want 0 or more", c.PageBytes))

@@ -16,11 +16,16 @@ type Stats struct {
 	// PagesServed is the number of distinct regular pages answered 200.
 	PagesServed int `json:"pages_served"`
 	// Duplicates is the number of repeated requests of a URL (robots.txt excluded), not counting
-	// the one retry that each page whose first request answered 503 deserves.
+	// the one retry that each page whose first request answered 503 deserves, nor one retry for
+	// each 429 it got.
 	Duplicates int `json:"duplicates"`
 	// Status503 and Status404 count the requests answered 503 and 404.
 	Status503 int `json:"status_503"`
 	Status404 int `json:"status_404"`
+	// Status429 counts the requests a rate-limited host (Config.RateLimit) answered 429, and
+	// EarlyRequests those that arrived less than its Retry-After after the host's previous 429.
+	Status429     int `json:"status_429"`
+	EarlyRequests int `json:"early_requests"`
 	// DisallowedRequests counts requests of robots-disallowed pages.
 	DisallowedRequests int `json:"disallowed_requests"`
 	// InjectedDelay is the total latency injected across all requests.
@@ -45,6 +50,7 @@ type urlStat struct {
 	kind      pageKind
 	requests  int
 	first503  bool // its first request answered 503
+	n429      int  // requests answered 429: each deserves a retry
 	served200 bool
 	n404      int
 }
@@ -88,6 +94,8 @@ func (r *recorder) status(h int, path string, code int) {
 		s.first503 = true
 	case http.StatusNotFound:
 		s.n404++
+	case http.StatusTooManyRequests:
+		s.n429++
 	}
 }
 
@@ -122,9 +130,9 @@ func (r *recorder) stats(hosts []string) Stats {
 				s.PagesServed++
 			}
 		}
-		allowed := 1
+		allowed := 1 + u.n429
 		if u.first503 {
-			allowed = 2
+			allowed++
 		}
 		s.Duplicates += max(0, u.requests-allowed)
 	}

@@ -23,6 +23,7 @@ type Web struct {
 	servers []*http.Server
 	wg      sync.WaitGroup
 	rec     *recorder
+	limit   *limiter
 	bufs    sync.Pool
 }
 
@@ -52,6 +53,7 @@ func Start(cfg Config) (*Web, error) {
 		site:  &site{cfg: cfg, hosts: make([]string, cfg.Hosts), filler: makeFiller(cfg.PageBytes)},
 		index: make(map[string]int, cfg.Hosts),
 		rec:   newRecorder(),
+		limit: newLimiter(cfg.RateLimit, cfg.Hosts),
 	}
 	w.bufs.New = func() any { return new(bytes.Buffer) }
 	for h, ln := range listeners {
@@ -136,6 +138,7 @@ func (w *Web) Item(rawURL string) (Item, bool) {
 // Stats returns the counters so far. Call it after the crawler has finished for final figures.
 func (w *Web) Stats() Stats {
 	s := w.rec.stats(w.site.hosts)
+	s.Status429, s.EarlyRequests = w.limit.counts()
 	s.ExpectedPages = w.ExpectedPages()
 	s.ExpectedItems = w.ExpectedItems()
 	return s
@@ -151,6 +154,10 @@ func (w *Web) handler(h int) http.Handler {
 			return
 		}
 		switch {
+		case kind != kindRobots && !w.limit.allow(h):
+			w.rec.status(h, path, http.StatusTooManyRequests)
+			rw.Header().Set("Retry-After", strconv.Itoa(RetryAfterThrottle))
+			http.Error(rw, "429 too many requests", http.StatusTooManyRequests)
 		case kind == kindRobots:
 			w.write(rw, http.StatusOK, "text/plain; charset=utf-8", []byte(w.site.robots()))
 		case kind == kindNotFound:

@@ -331,3 +331,29 @@ func TestStartRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	w := mustStart(t, simweb.Config{PagesPerHost: 5, RateLimit: 0.5})
+	c := newClient(t)
+	base := w.URLs()[0]
+	// robots.txt is exempt; then the burst token, then a 429.
+	for i, tt := range []struct {
+		path, wantRetryAfter string
+		want                 int
+	}{
+		{"robots.txt", "", http.StatusOK},
+		{"p/1", "", http.StatusOK},
+		{"p/2", "1", http.StatusTooManyRequests},
+		{"p/2", "1", http.StatusTooManyRequests}, // at once: early, and still no token
+	} {
+		if code, ra, _ := get(t, c, base+tt.path); code != tt.want || ra != tt.wantRetryAfter {
+			t.Errorf("request %d (%s) = %d, Retry-After %q; want %d, %q", i+1, tt.path, code, ra, tt.want, tt.wantRetryAfter)
+		}
+	}
+	s := w.Stats()
+	// Each 429 deserves a retry: p/2 asked twice is no duplicate.
+	if s.Status429 != 2 || s.EarlyRequests != 1 || s.Duplicates != 0 {
+		t.Errorf("Status429, EarlyRequests, Duplicates = %d, %d, %d; want 2, 1, 0", s.Status429, s.EarlyRequests, s.Duplicates)
+	}
+}
