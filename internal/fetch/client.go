@@ -20,10 +20,14 @@ const (
 
 // Config tunes a Client. The zero value is ready to use: zero or negative fields mean their defaults.
 type Config struct {
-	// BlockPrivateNetworks refuses to connect to loopback, private (RFC 1918, fc00::/7), link-local, unspecified and
-	// CGNAT (100.64.0.0/10) addresses. The check runs on the resolved address at dial time, so DNS rebinding cannot
-	// bypass it. Refused attempts fail with ClassBlocked. Default false: `trawl run` on a user's machine may crawl
-	// local sites; `trawl serve` sets it.
+	// BlockPrivateNetworks refuses to connect to any address that is not a public unicast address: loopback,
+	// private (RFC 1918, fc00::/7), link-local (incl. cloud metadata 169.254.169.254), CGNAT, unspecified,
+	// multicast, reserved, documentation and benchmarking ranges, and IPv4-mapped, NAT64 and 6to4 IPv6 addresses
+	// that embed one of those (the table, with sources, is blockedRanges and docs/security.md). The check runs in the
+	// dialer on the resolved address the socket connects to, for every hop, so neither a DNS answer, DNS rebinding
+	// nor a redirect bypasses it. Refused attempts fail with ClassBlocked, are not retried, and send nothing.
+	// Default false: `trawl run` on a user's machine may crawl local sites; `trawl serve` sets it unless
+	// --allow-private-networks is given.
 	BlockPrivateNetworks bool
 	// MaxConnsPerHost caps the transport's connections per host. Default 0: unlimited, because politeness is
 	// enforced above fetch, by the frontier.

@@ -4,8 +4,9 @@
 // Every outbound request trawl makes is built here. An attempt is bounded in every dimension a hostile server could
 // stretch: a timeout covers the whole attempt including a slowly trickled body; the decoded body is capped, so a
 // gzip bomb fails as [ClassTooLarge] after reading at most the cap; redirects are capped and loops detected; and with
-// [Config.BlockPrivateNetworks] the dialer refuses private addresses after DNS resolution, so DNS rebinding cannot
-// reach internal services.
+// [Config.BlockPrivateNetworks] the dialer refuses every non-public address (loopback, private, link-local and cloud
+// metadata, reserved; docs/security.md has the table) after DNS resolution, on each hop, so neither DNS rebinding nor
+// a redirect can reach internal services.
 //
 // # Retries
 //

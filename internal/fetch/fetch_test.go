@@ -552,28 +552,41 @@ func TestFetchBodyCutShort(t *testing.T) {
 	}
 }
 
+// TestFetchBlockPrivateNetworks fetches a loopback server directly with the guard on: by address, by a name that
+// resolves to loopback and by IPv4-mapped and "this host" spellings. Redirects and DNS answers are covered in
+// guard_internal_test.go.
 func TestFetchBlockPrivateNetworks(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
 	b := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }),
 		fetch.Config{BlockPrivateNetworks: true})
 	port := b.server.Listener.Addr().(*net.TCPAddr).Port
-	for _, rawURL := range []string{
-		b.server.URL,
-		fmt.Sprintf("http://localhost:%d/", port), // checked after name resolution
-		fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/", port),
-	} {
-		_, err := fetchURL(t, b.client, rawURL, nil)
-		if fe := wantClass(t, err, fetch.ClassBlocked); fe.Retryable() {
-			t.Errorf("%s: Retryable() = true for blocked_network, want false", rawURL)
-		}
+	tests := []struct {
+		name, url string
+	}{
+		{"loopback address", b.server.URL},
+		{"localhost resolves to loopback", fmt.Sprintf("http://localhost:%d/", port)},
+		{"IPv4-mapped IPv6", fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/", port)},
+		{"0.0.0.0 reaches the local host", fmt.Sprintf("http://0.0.0.0:%d/", port)},
+		{"https dials through the guard too", "https" + strings.TrimPrefix(b.server.URL, "http")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := fetchURL(t, b.client, tt.url, nil)
+			if fe := wantClass(t, err, fetch.ClassBlocked); fe.Retryable() {
+				t.Errorf("Retryable() = true for blocked_network, want false")
+			}
+		})
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("server got %d requests, want 0", n)
 	}
-	// The same server is reachable without the guard.
+	// The same server is reachable without the guard: the refusals above were the guard's.
 	if _, err := fetchURL(t, fetch.New(fetch.Config{}), b.server.URL, nil); err != nil {
 		t.Errorf("without the guard: %v", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("server got %d requests without the guard, want 1", n)
 	}
 }
 
