@@ -44,10 +44,12 @@ func compile(s *spec, ps *problems) *Spider {
 	sp.Politeness = c.politeness(s.Politeness)
 	sp.Fetch = c.fetch(s.Fetch)
 	if s.Schedule.set {
-		if err := checkSchedule(s.Schedule.v); err != nil {
+		cr, err := ParseCron(s.Schedule.v)
+		if err != nil {
 			c.ps.add(s.Schedule.pos, "%v", err)
 		}
 		sp.Schedule = strings.TrimSpace(s.Schedule.v)
+		sp.Cron = cr
 	}
 	return sp
 }

@@ -16,7 +16,8 @@
 //     the wrong type are problems; decoding continues past them.
 //  3. Validate and compile: each value is checked and compiled (URLs, RE2
 //     regexps, CSS selectors with cascadia, XPath with antchfx/xpath, JSON dot
-//     paths, durations, sizes, cron schedules) and every default is filled in.
+//     paths, durations, sizes, schedules with robfig/cron/v3, see
+//     [ParseCron]) and every default is filled in.
 //     Compiling a regexp or selector is how it is validated, so the two
 //     happen in one walk.
 //

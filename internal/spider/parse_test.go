@@ -33,6 +33,9 @@ func compiledCmp() cmp.Options {
 		cmp.Comparer(func(a, b spider.Selector) bool {
 			return a.Source == b.Source && (a.CSS == nil) == (b.CSS == nil) && (a.XPath == nil) == (b.XPath == nil)
 		}),
+		cmp.Comparer(func(a, b *spider.Cron) bool {
+			return (a == nil) == (b == nil) && (a == nil || a.String() == b.String())
+		}),
 		cmpopts.IgnoreFields(spider.Spider{}, "Source", "Hash"),
 		cmpopts.IgnoreUnexported(spider.Scope{}),
 	}
@@ -258,6 +261,7 @@ fetch: {max_body: 1048576, timeout: 1m}
 						Headers: map[string]string{"Accept-Language": "en", "X-Token": "42"},
 					},
 					Schedule: "*/15 9-17 * * mon-fri",
+					Cron:     mustCron(t, "*/15 9-17 * * mon-fri"),
 				}
 			},
 		},
@@ -312,56 +316,6 @@ items:
 	}
 	if sp.Items[0].Fields[0].Selector.XPath == nil {
 		t.Error("field selector is not XPath")
-	}
-}
-
-func TestSchedule(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		schedule string
-		wantErr  string // "" means valid
-	}{
-		{"@every 1h", ""},
-		{"@every 90s", ""},
-		{"@hourly", ""},
-		{"@daily", ""},
-		{"@weekly", ""},
-		{"@monthly", ""},
-		{"@yearly", ""},
-		{"*/5 * * * *", ""},
-		{"0 9-17/2 1,15 jan-jun MON-FRI", ""},
-		{"59 23 31 12 6", ""},
-		{"@every 0s", "@every needs a positive Go duration"},
-		{"@every soon", "@every needs a positive Go duration"},
-		{"@reboot", `use "@every 1h"`},
-		{"* * * *", "has 5 fields"},
-		{"* * * * * *", "has 5 fields"},
-		{"60 * * * *", `minute field: "60" is not a value from 0 to 59`},
-		{"* * 0 * *", `day-of-month field: "0" is not a value from 1 to 31`},
-		{"* * * 13 *", `month field: "13" is not a value from 1 to 12`},
-		{"* * * * 7", `day-of-week field: "7" is not a value from 0 to 6`},
-		{"*/0 * * * *", `step "0" must be a number from 1 to 60`},
-		{"5-1 * * * *", `range "5-1" goes backwards`},
-		{"1,,2 * * * *", `"" is not a value`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.schedule, func(t *testing.T) {
-			t.Parallel()
-			src := "name: s\nstart_urls: [http://x.example/]\nitems: [{fields: {t: title}}]\nschedule: '" + tt.schedule + "'\n"
-			sp, err := spider.Parse("s.yaml", []byte(src))
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Parse: %v", err)
-				}
-				if got, want := sp.Schedule, tt.schedule; got != want {
-					t.Errorf("Schedule = %q, want %q", got, want)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Parse error = %v, want it to contain %q", err, tt.wantErr)
-			}
-		})
 	}
 }
 

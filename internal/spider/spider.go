@@ -32,7 +32,10 @@ type Spider struct {
 	Limits     Limits
 	Politeness Politeness
 	Fetch      Fetch
-	Schedule   string // cron expression or "@every D"; "" when unscheduled
+	Schedule   string // as written (spaces trimmed): cron expression, descriptor or "@every D"; "" when unscheduled
+	// Cron is Schedule compiled by ParseCron, the parser that validated it:
+	// the service fires this value and never re-parses. Nil when unscheduled.
+	Cron *Cron
 
 	// Source is the spider file as given; Hash is a stable digest of its
 	// decoded content (formatting and comments do not change it). A run is
