@@ -152,21 +152,7 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		return nil
 	}
 	if p, ok := db.(pather); ok {
-		// The lock is ours to take, not the runner's: a flock beside the
-		// database file keeps a second `trawl run` off the dataset, and
-		// records the -o file being written (writeRunOutput).
-		opts.LockFunc = func(ctx context.Context, dataset string) (func(), error) {
-			l, err := lockDataset(p.Path(), dataset)
-			if err != nil {
-				return nil, err
-			}
-			if err := beforeRun(ctx, l); err != nil {
-				l.release()
-				return nil, err
-			}
-			lock = l
-			return l.release, nil
-		}
+		opts.LockFunc = lockFunc(p.Path(), &lock, beforeRun)
 	} else if err := beforeRun(ctx, nil); err != nil {
 		return err
 	}
@@ -204,6 +190,27 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		}()
 	}
 	return writeRunOutput(ctx, db, lock, sp.Name, r.ID(), format, target, o, env)
+}
+
+// lockFunc is trawl run's lock hook for the runner (runner.Options.LockFunc):
+// a flock beside the database file at dbPath keeps a second `trawl run` off
+// the dataset, and records the -o file being written (writeRunOutput). The
+// lock is the CLI's, not the runner's: the service keeps runs apart with its
+// queue. Under the lock, before the run is chosen, check runs; the lock
+// taken is stored in *held.
+func lockFunc(dbPath string, held **datasetLock, check func(context.Context, *datasetLock) error) func(context.Context, string) (func(), error) {
+	return func(ctx context.Context, dataset string) (func(), error) {
+		l, err := lockDataset(dbPath, dataset)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(ctx, l); err != nil {
+			l.release()
+			return nil, err
+		}
+		*held = l
+		return l.release, nil
+	}
 }
 
 // startRun takes up the run o asks for (runner.Start) and says which: a
