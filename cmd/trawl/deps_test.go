@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"storetest": {"store", "trawl", "spider"},
 	"frontier":  {"store", "spider", "urlnorm", "trawl"},
 	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "trawl"},
+	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
 	"export":    {"trawl"},
 	"examples":  {},
 	"cli":       {"*"},

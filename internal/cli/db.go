@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -14,13 +15,34 @@ import (
 // the working directory.
 const DefaultDB = "trawl.db"
 
-// sqlitePath turns a DSN into the SQLite file it names: a path, or
-// sqlite:PATH, sqlite://PATH, file:PATH; relative to env.Dir. postgres://
-// URLs are reserved for the service.
-func sqlitePath(dsn string, env Env) (string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return "", trawl.Errorf(trawl.EINVALID, "--db %s: PostgreSQL is not supported yet; use a SQLite file path", redact(dsn))
+// pather is a store kept in one local file (SQLite): `trawl run` locks a
+// dataset with a file next to it, and messages name the file.
+type pather interface{ Path() string }
+
+// checkpointer is a store with a write-ahead log it can fold into its
+// main file on request (SQLite), instead of at Close.
+type checkpointer interface {
+	Checkpoint(ctx context.Context) error
+}
+
+var (
+	_ pather       = (*sqlite.DB)(nil)
+	_ checkpointer = (*sqlite.DB)(nil)
+)
+
+// dsnScheme is the URL scheme of a DSN ("postgres" of postgres://...), or
+// "" for a file path or a sqlite:/file: name.
+func dsnScheme(dsn string) string {
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, `/\.`) {
+		return ""
 	}
+	return strings.ToLower(scheme)
+}
+
+// sqlitePath turns a DSN into the SQLite file it names: a path, or
+// sqlite:PATH, sqlite://PATH, file:PATH; relative to env.Dir.
+func sqlitePath(dsn string, env Env) (string, error) {
 	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
 		if rest, ok := strings.CutPrefix(dsn, prefix); ok {
 			dsn = rest
@@ -33,29 +55,49 @@ func sqlitePath(dsn string, env Env) (string, error) {
 	return env.path(dsn), nil
 }
 
-// openStore opens (creating if needed) the store a DSN names.
-func openStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
+// openStore opens the store a DSN names, chosen by its scheme: a SQLite
+// file (a path, sqlite:, file:), created if needed. With mustExist (a
+// command that only reads), a missing SQLite file is a clear error, not a
+// new empty database. postgres:// URLs are refused until the PostgreSQL
+// store arrives.
+func openStore(ctx context.Context, dsn string, env Env) (store.Store, error) {
+	return openDSN(ctx, dsn, env, false)
+}
+
+// openExistingStore is openStore for a command that only reads.
+func openExistingStore(ctx context.Context, dsn string, env Env) (store.Store, error) {
+	return openDSN(ctx, dsn, env, true)
+}
+
+func openDSN(ctx context.Context, dsn string, env Env, mustExist bool) (store.Store, error) {
+	switch scheme := dsnScheme(dsn); scheme {
+	case "", "sqlite", "file":
+	case "postgres", "postgresql":
+		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: PostgreSQL is not supported yet: it arrives with trawl worker (issue 7); use a SQLite file path", redact(dsn))
+	default:
+		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: unknown database scheme %s://; use a SQLite file path", redact(dsn), scheme)
+	}
 	path, err := sqlitePath(dsn, env)
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+	if mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, trawl.Errorf(trawl.ENOTFOUND, "no database at %s: run a spider first, or point --db at its database", path)
+		}
+	} else if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: directory %s does not exist", path, filepath.Dir(path))
 	}
 	return openSQLite(ctx, path)
 }
 
-// openExistingStore opens a store for a command that only reads: a missing
-// SQLite file is a clear error, not a new empty database.
-func openExistingStore(ctx context.Context, dsn string, env Env) (*sqlite.DB, error) {
-	path, err := sqlitePath(dsn, env)
-	if err != nil {
-		return nil, err
+// storeName is how messages name the database of st opened from dsn: its
+// file, or the DSN without its password.
+func storeName(st store.Store, dsn string) string {
+	if p, ok := st.(pather); ok {
+		return p.Path()
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, trawl.Errorf(trawl.ENOTFOUND, "no database at %s: run a spider first, or point --db at its database", path)
-	}
-	return openSQLite(ctx, path)
+	return redact(dsn)
 }
 
 // path resolves p against the working directory given to Main.

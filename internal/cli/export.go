@@ -74,13 +74,13 @@ func listForExport(ctx context.Context, db string, env Env) error {
 		return err
 	}
 	if len(sets) == 0 {
-		return &usageError{msg: fmt.Sprintf("export needs a dataset name, and %s holds none yet: run a spider first", st.Path()), cmd: "export"}
+		return &usageError{msg: fmt.Sprintf("export needs a dataset name, and %s holds none yet: run a spider first", storeName(st, db)), cmd: "export"}
 	}
 	var b bytes.Buffer
 	printDatasets(&b, sets)
 	return &usageError{
 		msg: fmt.Sprintf("export needs a dataset name, e.g. trawl export %s -o %s.csv; %s holds:\n%s",
-			sets[0].Name, sets[0].Name, st.Path(), strings.TrimRight(b.String(), "\n")),
+			sets[0].Name, sets[0].Name, storeName(st, db), strings.TrimRight(b.String(), "\n")),
 		cmd: "export",
 	}
 }

@@ -45,7 +45,7 @@ func runsCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(env.Stderr, "no runs in %s\n", st.Path())
+		fmt.Fprintf(env.Stderr, "no runs in %s\n", storeName(st, db))
 		return nil
 	}
 	printRuns(env.Stdout, runs)
@@ -87,7 +87,7 @@ func datasetsCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(sets) == 0 {
-		fmt.Fprintf(env.Stderr, "no datasets in %s\n", st.Path())
+		fmt.Fprintf(env.Stderr, "no datasets in %s\n", storeName(st, db))
 		return nil
 	}
 	printDatasets(env.Stdout, sets)

@@ -93,9 +93,10 @@ func lockDataset(dbPath, dataset string) (*datasetLock, error) {
 	}
 }
 
-// record replaces what the lock file says the holder is doing.
+// record replaces what the lock file says the holder is doing. A nil lock
+// (a store without a file to lock beside) records nothing.
 func (l *datasetLock) record(s lockState) {
-	if l.f == nil {
+	if l == nil || l.f == nil {
 		return
 	}
 	s.PID = os.Getpid()
@@ -109,7 +110,11 @@ func (l *datasetLock) record(s lockState) {
 }
 
 // keepState makes release leave the recorded state for the next holder.
-func (l *datasetLock) keepState() { l.keep = true }
+func (l *datasetLock) keepState() {
+	if l != nil {
+		l.keep = true
+	}
+}
 
 // release lets go of the lock and, unless keepState was called, removes
 // the lock file.

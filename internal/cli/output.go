@@ -78,6 +78,9 @@ func removeStaleTemps(target string, env Env) {
 // user needs an export, not a second crawl. A file written after the run
 // finished (the user exported it) settles the matter.
 func pendingOutput(ctx context.Context, db store.Store, lock *datasetLock, dataset string, o runOptions, target string) error {
+	if lock == nil {
+		return nil // no lock file, no record of an unfinished write
+	}
 	p := lock.prev
 	if p.Output != target || p.Run == 0 || o.restart || o.retryFailed {
 		return nil

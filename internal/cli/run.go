@@ -12,11 +12,10 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/fetch"
-	"github.com/trawl-dev/trawl/internal/frontier"
 	"github.com/trawl-dev/trawl/internal/robots"
+	"github.com/trawl-dev/trawl/internal/runner"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
-	"github.com/trawl-dev/trawl/internal/store/sqlite"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -110,7 +109,9 @@ func loadSpider(path string, env Env) (*spider.Spider, error) {
 
 // runSpider crawls sp to completion (resuming an unfinished run of the same
 // spider, or retrying the failed pages of its last run), then writes the
-// run's items to the output, if any.
+// run's items to the output, if any. The run's lifecycle is the runner's;
+// what is said on the terminal, the output file and the exit code are
+// decided here.
 func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) error {
 	logger, err := newLogger(env.Stderr, o.logLevel)
 	if err != nil {
@@ -136,128 +137,122 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		return err
 	}
 	defer db.Close()
-	lock, err := lockDataset(db.Path(), sp.Name)
-	if err != nil {
-		return err
-	}
-	defer lock.release()
-	if target != "" {
-		removeStaleTemps(target, env)
-		if err := pendingOutput(ctx, db, lock, sp.Name, o, target); err != nil {
-			return err
+	var lock *datasetLock // nil for a store without a file to lock beside
+	opts := runner.Options{Restart: o.restart, RetryFailed: o.retryFailed}
+	beforeRun := func(ctx context.Context, l *datasetLock) error {
+		if target != "" {
+			removeStaleTemps(target, env)
+			if err := pendingOutput(ctx, db, l, sp.Name, o, target); err != nil {
+				return err
+			}
 		}
+		if sp.Schedule != "" {
+			fmt.Fprintf(env.Stderr, "note: the spider's schedule %q is used by the service (trawl serve); this run is a one-off\n", sp.Schedule)
+		}
+		return nil
 	}
-	if sp.Schedule != "" {
-		fmt.Fprintf(env.Stderr, "note: the spider's schedule %q is used by the service (trawl serve); this run is a one-off\n", sp.Schedule)
-	}
-	run, err := prepareRun(ctx, db, sp, o, env)
-	if err != nil || run == nil {
+	if p, ok := db.(pather); ok {
+		opts.LockFunc = lockFunc(p.Path(), &lock, beforeRun)
+	} else if err := beforeRun(ctx, nil); err != nil {
 		return err
 	}
-	lock.record(lockState{Run: run.ID})
+	r, err := startRun(ctx, db, sp, opts, o, env)
+	if err != nil || r == nil {
+		return err
+	}
+	defer r.Close()
+	lock.record(lockState{Run: r.ID()})
 
 	fc := fetch.New(fetch.Config{})
 	defer fc.Close()
 	engine := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
-	prog := newProgress(env.Stderr, run.Stats, o.quiet, o.progress)
+	prog := newProgress(env.Stderr, r.Initial.Stats, o.quiet, o.progress)
 	prog.start()
 	start := time.Now()
-	res, runErr := engine.Run(ctx, crawl.RunParams{Spider: sp, Run: run, OnProgress: prog.update})
+	res, runErr := r.Crawl(ctx, engine, prog.update)
 	prog.stop()
-	if res == nil {
-		res = &crawl.Result{Stats: run.Stats}
-	}
-	done := finished{sp: sp, run: run, res: res, elapsed: time.Since(start)}
+	done := finished{sp: sp, run: r.Initial, res: res, elapsed: time.Since(start)}
 	if err := endRun(ctx, db, done, runErr, o, env); err != nil {
 		return err
 	}
 	if o.output == "" {
 		return nil
 	}
-	// Fold the WAL into the database file while the output is written,
-	// instead of at Close afterwards.
-	ckpt := make(chan error, 1)
-	go func() { ckpt <- db.Checkpoint(ctx) }()
-	defer func() {
-		if err := <-ckpt; err != nil {
-			logger.Warn("checkpoint", "err", err)
-		}
-	}()
-	return writeRunOutput(ctx, db, lock, sp.Name, run.ID, format, target, o, env)
+	if c, ok := db.(checkpointer); ok {
+		// Fold the WAL into the database file while the output is written,
+		// instead of at Close afterwards.
+		ckpt := make(chan error, 1)
+		go func() { ckpt <- c.Checkpoint(ctx) }()
+		defer func() {
+			if err := <-ckpt; err != nil {
+				logger.Warn("checkpoint", "err", err)
+			}
+		}()
+	}
+	return writeRunOutput(ctx, db, lock, sp.Name, r.ID(), format, target, o, env)
 }
 
-// prepareRun resumes the unfinished run of sp, retries the failed pages of
-// its last run, or creates a new run, and says which. A nil run without an
-// error means there is nothing to do.
-func prepareRun(ctx context.Context, db *sqlite.DB, sp *spider.Spider, o runOptions, env Env) (*trawl.Run, error) {
-	if o.retryFailed {
-		return retryFailed(ctx, db, sp, o, env)
+// lockFunc is trawl run's lock hook for the runner (runner.Options.LockFunc):
+// a flock beside the database file at dbPath keeps a second `trawl run` off
+// the dataset, and records the -o file being written (writeRunOutput). The
+// lock is the CLI's, not the runner's: the service keeps runs apart with its
+// queue. Under the lock, before the run is chosen, check runs; the lock
+// taken is stored in *held.
+func lockFunc(dbPath string, held **datasetLock, check func(context.Context, *datasetLock) error) func(context.Context, string) (func(), error) {
+	return func(ctx context.Context, dataset string) (func(), error) {
+		l, err := lockDataset(dbPath, dataset)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(ctx, l); err != nil {
+			l.release()
+			return nil, err
+		}
+		*held = l
+		return l.release, nil
 	}
-	run, resumed, err := startRun(ctx, db, sp, o.restart)
-	if err != nil {
-		return nil, err
-	}
-	if resumed {
-		fmt.Fprintf(env.Stderr, "resuming run %d of %s: %d pages done, %d items so far\n", run.ID, sp.Name, run.Stats.Pages, run.Stats.Items)
-	} else if !o.quiet {
-		fmt.Fprintf(env.Stderr, "run %d of %s: %d start URL%s\n", run.ID, sp.Name, len(sp.StartURLs), plural(len(sp.StartURLs)))
-	}
-	return run, nil
 }
 
-// startRun resumes the newest unfinished run of sp with the same content,
-// or creates a new one.
-func startRun(ctx context.Context, db store.Store, sp *spider.Spider, restart bool) (*trawl.Run, bool, error) {
-	if !restart {
-		run, err := db.ResumableRun(ctx, sp.Name, sp.Hash)
-		if err == nil {
-			return run, true, nil
-		}
-		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
-			return nil, false, err
-		}
-	}
-	run, err := db.CreateRun(ctx, store.CreateRunParams{
-		Spider:    sp.Name,
-		SpecHash:  sp.Hash,
-		Spec:      sp.Source,
-		Columns:   sp.FieldNames(),
-		StartURLs: frontier.StartURLs(sp),
-	})
-	return run, false, err
-}
-
-// retryFailed puts the failed pages of the last run of sp back in its
-// frontier, so that the normal resume path fetches them again and updates
-// that run. The run must have finished, with the spider as it is now.
-func retryFailed(ctx context.Context, db store.Store, sp *spider.Spider, o runOptions, env Env) (*trawl.Run, error) {
-	runs, err := db.Runs(ctx, store.RunQuery{Spider: sp.Name, Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(runs) == 0 {
-		return nil, trawl.Errorf(trawl.ENOTFOUND, "--retry-failed: spider %s has no run to retry yet: run it without --retry-failed", sp.Name)
-	}
-	last := runs[0]
+// startRun takes up the run o asks for (runner.Start) and says which: a
+// new run, a resumed one, or the failed pages of the last one. A nil Run
+// without an error means there is nothing to do.
+func startRun(ctx context.Context, db store.Store, sp *spider.Spider, opts runner.Options, o runOptions, env Env) (*runner.Run, error) {
+	r, err := runner.Start(ctx, db, sp, opts)
+	var re *runner.RetryError
 	switch {
-	case !last.Status.Final():
-		return nil, trawl.Errorf(trawl.ECONFLICT, "--retry-failed: run %d of %s has not finished: run the same command without --retry-failed to resume it", last.ID, sp.Name)
-	case last.SpecHash != sp.Hash:
-		return nil, trawl.Errorf(trawl.ECONFLICT, "--retry-failed: %s changed since its last run (run %d), whose pages were found with the old version: run it without --retry-failed for a new run", o.spiderPath, last.ID)
-	case last.Stats.ErrorCount() == 0:
-		fmt.Fprintf(env.Stderr, "run %d of %s has no failed pages: nothing to retry\n", last.ID, sp.Name)
-		return nil, nil
-	}
-	n, err := db.RequeueFailed(ctx, last.ID)
-	if err != nil {
-		return nil, fmt.Errorf("requeue the failed pages of run %d: %w", last.ID, err)
-	}
-	run, err := db.Run(ctx, last.ID)
-	if err != nil {
+	case errors.As(err, &re):
+		return nil, retryErrorText(re, o, env)
+	case err != nil:
 		return nil, err
 	}
-	fmt.Fprintf(env.Stderr, "run %d of %s: fetching its %d failed page%s again\n", run.ID, sp.Name, n, plural(int(n)))
-	return run, nil
+	switch run := r.Initial; r.Origin {
+	case runner.Resumed:
+		fmt.Fprintf(env.Stderr, "resuming run %d of %s: %d pages done, %d items so far\n", run.ID, sp.Name, run.Stats.Pages, run.Stats.Items)
+	case runner.Retrying:
+		fmt.Fprintf(env.Stderr, "run %d of %s: fetching its %d failed page%s again\n", run.ID, sp.Name, r.Requeued, plural(int(r.Requeued)))
+	default:
+		if !o.quiet {
+			fmt.Fprintf(env.Stderr, "run %d of %s: %d start URL%s\n", run.ID, sp.Name, len(sp.StartURLs), plural(len(sp.StartURLs)))
+		}
+	}
+	return r, nil
+}
+
+// retryErrorText says, in terms of the command's flags, why --retry-failed
+// has nothing to fetch; nil when the last run simply has no failed pages.
+func retryErrorText(re *runner.RetryError, o runOptions, env Env) error {
+	switch re.Reason {
+	case runner.NoRunToRetry:
+		return trawl.Errorf(trawl.ENOTFOUND, "--retry-failed: spider %s has no run to retry yet: run it without --retry-failed", re.Spider)
+	case runner.LastRunUnfinished:
+		return trawl.Errorf(trawl.ECONFLICT, "--retry-failed: run %d of %s has not finished: run the same command without --retry-failed to resume it", re.Last.ID, re.Spider)
+	case runner.SpiderChanged:
+		return trawl.Errorf(trawl.ECONFLICT, "--retry-failed: %s changed since its last run (run %d), whose pages were found with the old version: run it without --retry-failed for a new run", o.spiderPath, re.Last.ID)
+	case runner.NoFailedPages:
+		fmt.Fprintf(env.Stderr, "run %d of %s has no failed pages: nothing to retry\n", re.Last.ID, re.Spider)
+		return nil
+	}
+	return trawl.Errorf(trawl.ECONFLICT, "--retry-failed: %s", re.Error())
 }
 
 // finished is what a crawl of a run produced in this process.
@@ -268,82 +263,46 @@ type finished struct {
 	elapsed time.Duration
 }
 
-// endRun records how the run ended and reports it: interrupted (resumable),
-// stopped by a full disk (resumable), failed, finished without fetching a
-// single page, or finished.
-func endRun(ctx context.Context, db store.Store, d finished, runErr error, o runOptions, env Env) error {
-	id, stats := d.run.ID, d.res.Stats
-	line := summary(d.run.Stats, stats, d.elapsed)
-	switch {
-	case errors.Is(runErr, store.ErrDiskFull):
-		// Not a failure: nothing committed is lost, and the run resumes.
-		fmt.Fprintf(env.Stderr, "stopped, the disk is full: %s\n", line)
-		fmt.Fprintf(env.Stderr, "trawl: the disk holding the database is full; every finished page is saved: free some space, then %s to resume run %d\n", sameCommand(o), id)
-		return &exitError{code: ExitTempFail}
-	case runErr != nil && ctx.Err() != nil:
-		fmt.Fprintf(env.Stderr, "interrupted: %s\n", line)
-		fmt.Fprintf(env.Stderr, "every finished page is saved; %s to resume run %d\n", sameCommand(o), id)
-		return &exitError{code: ExitInterrupted}
-	case runErr != nil:
-		// The store's error is what the user sees; failing to record it
-		// (the same database, most likely) would only repeat it.
-		_ = db.FinishRun(context.WithoutCancel(ctx), id, trawl.RunFailed, runErr.Error())
-		return fmt.Errorf("run %d failed: %w", id, runErr)
-	}
-	fetched, err := fetchedAny(ctx, db, id, stats)
+// endRun records how the run ended (runner.Finish) and reports it:
+// interrupted (resumable), stopped by a full disk (resumable), canceled,
+// failed, finished without fetching a single page, or finished.
+func endRun(ctx context.Context, db runner.Store, d finished, runErr error, o runOptions, env Env) error {
+	out, err := runner.Finish(ctx, db, d.run.ID, d.res, runErr)
 	if err != nil {
 		return err
 	}
-	if !fetched {
-		if err := db.FinishRun(ctx, id, trawl.RunFailed, noPageMessage); err != nil {
-			return err
-		}
+	id, stats := d.run.ID, d.res.Stats
+	line := summary(d.run.Stats, stats, d.elapsed)
+	switch out.End {
+	case runner.DiskFull:
+		fmt.Fprintf(env.Stderr, "stopped, the disk is full: %s\n", line)
+		fmt.Fprintf(env.Stderr, "trawl: the disk holding the database is full; every finished page is saved: free some space, then %s to resume run %d\n", sameCommand(o), id)
+		return &exitError{code: ExitTempFail}
+	case runner.Interrupted:
+		fmt.Fprintf(env.Stderr, "interrupted: %s\n", line)
+		fmt.Fprintf(env.Stderr, "every finished page is saved; %s to resume run %d\n", sameCommand(o), id)
+		return &exitError{code: ExitInterrupted}
+	case runner.Canceled:
+		fmt.Fprintf(env.Stderr, "run %d canceled: %s\n", id, line)
+		return &exitError{code: ExitInterrupted}
+	case runner.Failed:
+		return fmt.Errorf("run %d failed: %w", id, out.Err)
+	case runner.NoPage:
 		fmt.Fprintf(env.Stderr, "run %d failed: %s\n", id, line)
-		printFailed(ctx, env.Stderr, db, id, stats)
-		fmt.Fprintf(env.Stderr, "trawl: run %d fetched no page: %s\n", id, noPageMessage)
+		printFailed(env.Stderr, out.Failed, stats)
+		fmt.Fprintf(env.Stderr, "trawl: run %d fetched no page: %s\n", id, runner.NoPageMessage)
 		if o.output != "" && o.output != "-" {
 			fmt.Fprintf(env.Stderr, "%s was not written (an existing file is left as it was)\n", o.output)
 		}
 		fmt.Fprintf(env.Stderr, "once the site answers: trawl run %s --retry-failed%s\n", o.spiderPath, dbFlag(o.db))
 		return &exitError{code: ExitError}
 	}
-	if err := db.FinishRun(ctx, id, trawl.RunSucceeded, ""); err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stderr, "run %d finished: %s\n", id, line)
 	for _, n := range notes(d.sp, stats, d.res.Hosts) {
 		fmt.Fprintln(env.Stderr, n)
 	}
-	printFailed(ctx, env.Stderr, db, id, stats)
+	printFailed(env.Stderr, out.Failed, stats)
 	return nil
-}
-
-// noPageMessage says what "fetched no page" means: not one page of the run
-// got an HTTP response that was stored (connection refused, DNS, timeouts,
-// robots.txt, ...). A 404 or a 500 is a response: the site is there.
-const noPageMessage = "not one request got an HTTP response (check the start URLs and that the site is up)"
-
-// fetchedAny reports whether any page of the run got an HTTP response,
-// whatever its status.
-func fetchedAny(ctx context.Context, db store.Store, runID int64, s trawl.RunStats) (bool, error) {
-	errs := s.ErrorCount()
-	if s.Pages > errs {
-		return true, nil // a page succeeded
-	}
-	if errs == 0 {
-		return false, nil
-	}
-	// Every page failed: did any of them fail with a response (a 404)?
-	failed, err := db.FailedPages(ctx, runID, int(errs))
-	if err != nil {
-		return false, err
-	}
-	for _, p := range failed {
-		if p.Status > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // sameCommand tells the user how to resume: the same command, unless a

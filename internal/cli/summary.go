@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -114,14 +113,11 @@ func pace(d time.Duration) string {
 	return fmt.Sprintf("1 request per %.1fs", d.Seconds())
 }
 
-// printFailed lists the first failed pages of a run with what went wrong.
-func printFailed(ctx context.Context, w io.Writer, db store.Store, runID int64, s trawl.RunStats) {
+// printFailed lists failed, the first failed pages of a run (with s, its
+// statistics), with what went wrong.
+func printFailed(w io.Writer, failed []store.FailedPage, s trawl.RunStats) {
 	total := s.ErrorCount()
-	if total == 0 {
-		return
-	}
-	failed, err := db.FailedPages(ctx, runID, 10)
-	if err != nil || len(failed) == 0 {
+	if total == 0 || len(failed) == 0 {
 		return // the counts are in the summary line already
 	}
 	fmt.Fprintln(w, "failed pages:")

@@ -91,9 +91,28 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Store is what the engine needs of a store: the frontier of a run, the
+// commit of page results, and the run's committed statistics. Every
+// store.Store satisfies it; the engine asks for no more so that it runs on
+// any store, whatever else that store offers.
+type Store interface {
+	// QueuedHosts returns the hosts that have queued pages in run.
+	QueuedHosts(ctx context.Context, runID int64) ([]string, error)
+	// QueuedPages returns up to limit queued pages of host in run with an
+	// ID greater than afterID, in ID order.
+	QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error)
+	// CommitPages commits a batch of page results in one transaction
+	// (store.Store.CommitPages).
+	CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error)
+	// Run returns the run with id. Returns ENOTFOUND if there is none.
+	Run(ctx context.Context, id int64) (*trawl.Run, error)
+}
+
+var _ Store = store.Store(nil)
+
 // Engine runs crawls. It is safe for concurrent use; each Run is independent.
 type Engine struct {
-	store   store.Store
+	store   Store
 	fetcher *fetch.Client
 	robots  *robots.Cache
 	cfg     Config
@@ -102,7 +121,7 @@ type Engine struct {
 
 // New returns an Engine that stores results in st, fetches with fc and
 // checks robots.txt with rc.
-func New(st store.Store, fc *fetch.Client, rc *robots.Cache, cfg Config) *Engine {
+func New(st Store, fc *fetch.Client, rc *robots.Cache, cfg Config) *Engine {
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	cfg.CommitBatch = cmp.Or(cfg.CommitBatch, DefaultCommitBatch)
 	cfg.CommitLinger = cmp.Or(cfg.CommitLinger, 25*time.Millisecond)
