@@ -12,6 +12,7 @@ import (
 var allowed = map[string][]string{
 	"trawl":     {},
 	"urlnorm":   {},
+	"metrics":   {"trawl"},
 	"demosite":  {},
 	"spider":    {"trawl", "urlnorm"},
 	"fetch":     {"trawl"},
@@ -22,7 +23,7 @@ var allowed = map[string][]string{
 	"sqlite":    {"store", "trawl", "spider"},
 	"storetest": {"store", "trawl", "spider"},
 	"frontier":  {"store", "spider", "urlnorm", "trawl"},
-	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "trawl"},
+	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "metrics", "trawl"},
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
 	"export":    {"trawl"},
 	"examples":  {},
