@@ -240,13 +240,18 @@ func TestCollyEndToEnd(t *testing.T) {
 	}
 	got := map[string]any{
 		"status": r.Status, "pages": r.PagesFetched, "items": r.ItemsDistinct, "correct": r.ItemsCorrect,
-		"duplicates": r.Duplicates, "disallowed": r.DisallowedRequests,
+		"disallowed": r.DisallowedRequests,
 	}
 	want := map[string]any{
-		"status": statusOK, "pages": 120, "items": 120, "correct": 120, "duplicates": 0, "disallowed": 0,
+		"status": statusOK, "pages": 120, "items": 120, "correct": 120, "disallowed": 0,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s\nerror: %s", diff, r.Error)
+	}
+	// Colly's visited check races (docs/benchmarks.md): now and then it fetches a URL twice,
+	// which the runner reports as measured. A few are Colly; many would be the harness.
+	if r.Duplicates > 6 {
+		t.Errorf("Duplicates = %d, want at most a few (Colly's visited race)", r.Duplicates)
 	}
 	if r.Status503 == 0 || r.FloorSeconds <= 0 || r.WallOverFloor <= 0 {
 		t.Errorf("Status503 = %d, FloorSeconds = %v, WallOverFloor = %v; want all > 0", r.Status503, r.FloorSeconds, r.WallOverFloor)
