@@ -118,7 +118,8 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 
 // commitStmts are the statements of CommitPages.
 type commitStmts struct {
-	insPage, done, upItem, touch *sql.Stmt
+	insPage, done, upItem, itemID, touch *sql.Stmt
+	values                               valueStmts
 }
 
 func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
@@ -135,6 +136,13 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		insPage: prep(insertPageSQL),
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
+		itemID:  prep(`SELECT id FROM items WHERE dataset = ? AND key = ?`),
+		values: valueStmts{
+			insField:  prep(insFieldSQL),
+			selField:  prep(selFieldSQL),
+			delValues: prep(delValuesSQL),
+			insValue:  prep(insValueSQL),
+		},
 		// An item already stored by this run is left as it is: the first
 		// page of a run to yield a key wins, and RowsAffected (1 for an
 		// insert or an update from another run) tells whether the item is
@@ -151,7 +159,8 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 }
 
 func (c *commitStmts) close() {
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem, c.touch} {
+	v := c.values
+	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem, c.itemID, c.touch, v.insField, v.selField, v.delValues, v.insValue} {
 		if s != nil {
 			s.Close()
 		}
@@ -165,7 +174,9 @@ type committer struct {
 	insPage *sql.Stmt
 	done    *sql.Stmt
 	upItem  *sql.Stmt
+	itemID  *sql.Stmt
 	touch   *sql.Stmt
+	values  *valueIndexer
 }
 
 func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) *committer {
@@ -176,7 +187,14 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		insPage: tx.StmtContext(ctx, s.insPage),
 		done:    tx.StmtContext(ctx, s.done),
 		upItem:  tx.StmtContext(ctx, s.upItem),
+		itemID:  tx.StmtContext(ctx, s.itemID),
 		touch:   tx.StmtContext(ctx, s.touch),
+		values: newValueIndexer(valueStmts{
+			insField:  tx.StmtContext(ctx, s.values.insField),
+			selField:  tx.StmtContext(ctx, s.values.selField),
+			delValues: tx.StmtContext(ctx, s.values.delValues),
+			insValue:  tx.StmtContext(ctx, s.values.insValue),
+		}, dataset),
 	}
 }
 

@@ -1,0 +1,35 @@
+-- The value index of items (GET /v1/datasets/{name}/items?FIELD=VALUE,
+-- .../fields/{field}): filters read it instead of parsing JSON. See
+-- docs/storage.md for the design and the query plans.
+
+-- One row per (dataset, field name), so the value rows carry a small
+-- integer instead of repeating both names.
+CREATE TABLE item_fields (
+	id      INTEGER PRIMARY KEY,
+	dataset TEXT    NOT NULL REFERENCES datasets (name) ON DELETE CASCADE,
+	name    TEXT    NOT NULL,
+	UNIQUE (dataset, name)
+);
+
+-- One row per scalar value of an item's field; a list field has one row per
+-- distinct element. value is the string itself, or the JSON text of a number
+-- or boolean; folded is its Unicode simple case fold. The primary key
+-- starts with item_id so that replacing an item's rows on update is a range
+-- delete and new items append at the end of the table.
+CREATE TABLE item_values (
+	item_id  INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+	field_id INTEGER NOT NULL,
+	value    TEXT    NOT NULL,
+	folded   TEXT    NOT NULL,
+	PRIMARY KEY (item_id, field_id, value)
+) WITHOUT ROWID;
+-- A filter is one range of either index, already in item id order, so a
+-- page is the first LIMIT entries after the cursor: no sort, no scan.
+CREATE INDEX item_values_exact ON item_values (field_id, value, item_id);
+CREATE INDEX item_values_folded ON item_values (field_id, folded, item_id);
+
+-- since= reads the items stored or updated after a time.
+CREATE INDEX items_updated ON items (dataset, updated_at, id);
+
+-- Existing items are indexed by Go code right after this file (backfill in
+-- migrate.go): the case fold needs Unicode tables that SQLite lacks.

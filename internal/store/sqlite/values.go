@@ -1,0 +1,287 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// The value index (migration 0004): item_values holds every scalar value of
+// every item's fields, so filters and distinct values read an index instead
+// of parsing JSON. See docs/storage.md.
+
+// fieldValues is one field of an item and its index values.
+type fieldValues struct {
+	name   string
+	values []string
+}
+
+// itemFieldValues returns the index values of it: its fields and "_url".
+func itemFieldValues(it trawl.Item) ([]fieldValues, error) {
+	out := make([]fieldValues, 0, len(it.Fields)+1)
+	for _, f := range it.Fields {
+		vs, err := appendValues(nil, f.Value, true)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		out = append(out, fieldValues{f.Name, vs})
+	}
+	return append(out, fieldValues{"_url", []string{it.URL}}), nil
+}
+
+// appendValues appends the index values of a field value v: a string as it
+// is, a number or boolean as its JSON text, and each such element of a list
+// (top only). Null, objects and nested lists have none. The common types of
+// extracted values are handled directly; any other goes through its JSON
+// encoding, as stored, which is what the backfill reads (rawValues).
+func appendValues(dst []string, v any, top bool) ([]string, error) {
+	switch v := v.(type) {
+	case nil:
+		return dst, nil
+	case string:
+		return append(dst, v), nil
+	case json.Number:
+		return append(dst, string(v)), nil
+	case bool:
+		if v {
+			return append(dst, "true"), nil
+		}
+		return append(dst, "false"), nil
+	case []string:
+		if top {
+			return append(dst, v...), nil
+		}
+		return dst, nil
+	case []any:
+		if !top {
+			return dst, nil
+		}
+		var err error
+		for _, e := range v {
+			if dst, err = appendValues(dst, e, false); err != nil {
+				return nil, err
+			}
+		}
+		return dst, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return appendRawValues(dst, raw, top)
+}
+
+// appendRawValues is appendValues on a JSON encoded value.
+func appendRawValues(dst []string, raw json.RawMessage, top bool) ([]string, error) {
+	if len(raw) == 0 {
+		return dst, nil
+	}
+	switch raw[0] {
+	case 'n', '{':
+		return dst, nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return append(dst, s), nil
+	case '[':
+		if !top {
+			return dst, nil
+		}
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return nil, err
+		}
+		var err error
+		for _, e := range elems {
+			if dst, err = appendRawValues(dst, e, false); err != nil {
+				return nil, err
+			}
+		}
+		return dst, nil
+	default: // a number, true or false: its JSON text
+		return append(dst, string(raw)), nil
+	}
+}
+
+// rawFieldValues returns the index values of a stored item (its data).
+func rawFieldValues(data string) ([]fieldValues, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(data), &members); err != nil {
+		return nil, err
+	}
+	out := make([]fieldValues, 0, len(members))
+	for name, raw := range members {
+		vs, err := appendRawValues(nil, raw, true)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		out = append(out, fieldValues{name, vs})
+	}
+	return out, nil
+}
+
+// fold returns the case fold of s: every rune replaced by the smallest rune
+// of its Unicode simple-fold orbit (upper case for ASCII letters). Two
+// strings have the same fold exactly when strings.EqualFold says they are
+// equal. (unicode.ToLower would not do: it maps 'İ' to 'i', which
+// EqualFold does not equate with 'I'.)
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Map(foldRune, s)
+		}
+	}
+	return strings.ToUpper(s)
+}
+
+func foldRune(r rune) rune {
+	m := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		m = min(m, f)
+	}
+	return m
+}
+
+// valueStmts are the statements that maintain the value index.
+type valueStmts struct {
+	insField, selField, delValues, insValue *sql.Stmt
+}
+
+const (
+	insFieldSQL  = `INSERT INTO item_fields (dataset, name) VALUES (?, ?) ON CONFLICT (dataset, name) DO NOTHING`
+	selFieldSQL  = `SELECT id FROM item_fields WHERE dataset = ? AND name = ?`
+	delValuesSQL = `DELETE FROM item_values WHERE item_id = ?`
+	insValueSQL  = `INSERT INTO item_values (item_id, field_id, value, folded) VALUES (?, ?, ?, ?)`
+)
+
+// valueIndexer writes the value rows of items inside one transaction.
+type valueIndexer struct {
+	valueStmts
+	dataset string
+	fields  map[string]int64 // field name -> item_fields.id, for this transaction
+}
+
+func newValueIndexer(s valueStmts, dataset string) *valueIndexer {
+	return &valueIndexer{valueStmts: s, dataset: dataset, fields: map[string]int64{}}
+}
+
+// fieldID returns the id of the dataset's field name, adding it if new.
+func (x *valueIndexer) fieldID(ctx context.Context, name string) (int64, error) {
+	if id, ok := x.fields[name]; ok {
+		return id, nil
+	}
+	if _, err := x.insField.ExecContext(ctx, x.dataset, name); err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := x.selField.QueryRowContext(ctx, x.dataset, name).Scan(&id); err != nil {
+		return 0, err
+	}
+	x.fields[name] = id
+	return id, nil
+}
+
+// replace sets the value rows of the item with id to fields, removing the
+// rows of its previous version.
+func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValues, fresh bool) error {
+	if !fresh {
+		if _, err := x.delValues.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	for _, f := range fields {
+		if len(f.values) == 0 {
+			continue
+		}
+		fid, err := x.fieldID(ctx, f.name)
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.name, err)
+		}
+		vs := f.values
+		if len(vs) > 1 { // a list: one row per distinct element
+			vs = slices.Compact(slices.Sorted(slices.Values(vs)))
+		}
+		for _, v := range vs {
+			if _, err := x.insValue.ExecContext(ctx, id, fid, v, fold(v)); err != nil {
+				return fmt.Errorf("field %s: %w", f.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// backfillItemValues indexes the items stored before migration 0004, in
+// batches keyed by id so that no read stays open across the writes.
+func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
+	var s valueStmts
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&s.insField, insFieldSQL}, {&s.selField, selFieldSQL}, {&s.delValues, delValuesSQL}, {&s.insValue, insValueSQL}} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		*p.stmt = st
+	}
+	indexers := map[string]*valueIndexer{}
+	type row struct {
+		id            int64
+		dataset, data string
+	}
+	var after int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT id, dataset, data FROM items WHERE id > ? ORDER BY id LIMIT 1000`, after)
+		if err != nil {
+			return err
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.dataset, &r.data); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		if err := errorsJoinClose(rows); err != nil {
+			return err
+		}
+		for _, r := range batch {
+			fields, err := rawFieldValues(r.data)
+			if err != nil {
+				return fmt.Errorf("item %d: %w", r.id, err)
+			}
+			x := indexers[r.dataset]
+			if x == nil {
+				x = newValueIndexer(s, r.dataset)
+				indexers[r.dataset] = x
+			}
+			if err := x.replace(ctx, r.id, fields, true); err != nil {
+				return fmt.Errorf("item %d: %w", r.id, err)
+			}
+		}
+		if len(batch) < 1000 {
+			return nil
+		}
+		after = batch[len(batch)-1].id
+	}
+}
+
+func errorsJoinClose(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
