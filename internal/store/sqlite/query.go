@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -25,7 +27,7 @@ type itemPlan struct {
 
 // planItems validates q against the dataset (ENOTFOUND, EINVALID).
 func (db *DB) planItems(ctx context.Context, q store.ItemQuery) (*itemPlan, error) {
-	d, err := db.Dataset(ctx, q.Dataset)
+	d, err := db.datasetColumns(ctx, q.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +60,24 @@ func (db *DB) planItems(ctx context.Context, q store.ItemQuery) (*itemPlan, erro
 		}
 	}
 	return &itemPlan{q: q, after: after}, nil
+}
+
+// datasetColumns returns the dataset with its name and columns only:
+// Dataset also counts the items, which reads the whole dataset and would
+// make every page cost O(items).
+func (db *DB) datasetColumns(ctx context.Context, name string) (*store.Dataset, error) {
+	d := &store.Dataset{Name: name}
+	var cols string
+	err := db.read.QueryRowContext(ctx, `SELECT columns FROM datasets WHERE name = ?`, name).Scan(&cols)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "dataset %q not found", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("find dataset %s: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
+		return nil, fmt.Errorf("dataset %s: decode columns: %w", name, err)
+	}
+	return d, nil
 }
 
 func checkColumn(d *store.Dataset, field string) error {
@@ -303,7 +323,7 @@ func filterValue(f store.FieldFilter) string {
 
 // FieldValues implements store.Store.
 func (db *DB) FieldValues(ctx context.Context, dataset, field string, limit int) ([]store.ValueCount, error) {
-	d, err := db.Dataset(ctx, dataset)
+	d, err := db.datasetColumns(ctx, dataset)
 	if err != nil {
 		return nil, err
 	}
