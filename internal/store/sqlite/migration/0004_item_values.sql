@@ -16,8 +16,15 @@ CREATE TABLE item_fields (
 -- or boolean; folded is its Unicode simple case fold. The primary key
 -- starts with item_id so that replacing an item's rows on update is a range
 -- delete and new items append at the end of the table.
+--
+-- item_id has no foreign key on purpose: the check would cost a probe of
+-- items for every value row written on the crawl's commit path, and it
+-- guards nothing. CommitPages replaces an item's rows explicitly when it
+-- updates the item, and nothing deletes items (a dataset is never dropped),
+-- so no row can outlive its item. Code that ever deletes items must delete
+-- their value rows in the same transaction.
 CREATE TABLE item_values (
-	item_id  INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+	item_id  INTEGER NOT NULL,
 	field_id INTEGER NOT NULL,
 	value    TEXT    NOT NULL,
 	folded   TEXT    NOT NULL,
