@@ -256,8 +256,9 @@ const fieldIDSQL = `(SELECT id FROM item_fields WHERE dataset = ? AND name = ?)`
 // in id order, so a page costs the same at any size of the dataset:
 //
 //   - no filter: the items table's rowid range from the cursor;
-//   - filters: the first filter's range of item_values_exact (or _folded),
-//     from the cursor, each row joined to its item by rowid; further
+//   - filters: the first filter's range of item_values_folded (the fold
+//     of its value; an exact filter checks value on the entry), from the
+//     cursor, each row joined to its item by rowid; further
 //     filters are probes of the item's own value rows (primary key);
 //   - since alone: items_updated, then a sort of the matches (recent items
 //     are few; see docs/storage.md);
@@ -286,12 +287,17 @@ func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
 	var b strings.Builder
 	var args []any
 	first := q.Filters[0]
-	col, index := valueColumn(first)
-	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v INDEXED BY %s CROSS JOIN items i ON i.id = v.item_id
-		WHERE v.field_id = %s AND v.%s = ? AND v.item_id > ?`, index, fieldIDSQL, col)
-	args = append(args, q.Dataset, first.Field, filterValue(first), after)
+	// Both kinds of filter read the range of the value's fold; an exact
+	// one also compares value, on the index entry.
+	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v INDEXED BY item_values_folded CROSS JOIN items i ON i.id = v.item_id
+		WHERE v.field_id = %s AND v.folded = ? AND v.item_id > ?`, fieldIDSQL)
+	args = append(args, q.Dataset, first.Field, fold(first.Value), after)
+	if !first.Fold {
+		b.WriteString(` AND v.value = ?`)
+		args = append(args, first.Value)
+	}
 	for _, f := range q.Filters[1:] {
-		col, _ := valueColumn(f)
+		col := valueColumn(f)
 		fmt.Fprintf(&b, `
 		AND EXISTS (SELECT 1 FROM item_values w WHERE w.item_id = i.id AND w.field_id = %s AND w.%s = ?)`, fieldIDSQL, col)
 		args = append(args, q.Dataset, f.Field, filterValue(f))
@@ -306,12 +312,12 @@ func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
 	return b.String(), append(args, n)
 }
 
-// valueColumn is the column of item_values a filter compares, and its index.
-func valueColumn(f store.FieldFilter) (column, index string) {
+// valueColumn is the column of item_values a filter compares.
+func valueColumn(f store.FieldFilter) string {
 	if f.Fold {
-		return "folded", "item_values_folded"
+		return "folded"
 	}
-	return "value", "item_values_exact"
+	return "value"
 }
 
 func filterValue(f store.FieldFilter) string {
@@ -350,13 +356,15 @@ func (db *DB) FieldValues(ctx context.Context, dataset, field string, limit int)
 	return out, rows.Err()
 }
 
-// fieldValuesQuery groups the field's range of item_values_exact, which is
-// in value order already; only the groups are sorted by count.
+// fieldValuesQuery groups the field's range of item_values_folded (a
+// covering read, no JSON); the range is in fold then item order, so the
+// grouping sorts it, then the groups are sorted by count. Linear scans with
+// a sort were judged worth a second index's cost on every commit.
 func fieldValuesQuery(dataset, field string, limit int) (string, []any) {
 	if limit == 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return `SELECT value, count(*) AS n FROM item_values INDEXED BY item_values_exact
+	return `SELECT value, count(*) AS n FROM item_values INDEXED BY item_values_folded
 		WHERE field_id = ` + fieldIDSQL + ` GROUP BY value ORDER BY n DESC, value LIMIT ?`,
 		[]any{dataset, field, limit}
 }
