@@ -14,31 +14,40 @@ import (
 )
 
 // upsertItem stores it and reports whether it is new to this run (inserted,
-// or last stored by another run).
+// or last stored by another run). An item already stored by this run is
+// left as it is: the first page of a run to yield a key wins.
 func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (bool, error) {
+	var id, runID int64
+	err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID)
+	fresh := errors.Is(err, sql.ErrNoRows)
+	switch {
+	case fresh:
+	case err != nil:
+		return false, fmt.Errorf("find: %w", err)
+	case runID == c.runID:
+		return false, nil
+	}
 	data, err := it.MarshalJSON()
 	if err != nil {
 		return false, fmt.Errorf("encode: %w", err)
 	}
-	res, err := c.upItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
-	if err != nil {
+	if fresh {
+		res, err := c.insItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
+		if err != nil {
+			return false, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return false, err
+		}
+	} else if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
 		return false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
-	}
-	// Inserted or updated: its value rows follow, in the same transaction.
-	// LastInsertId does not tell the item's id after an update, hence the
-	// probe of the (dataset, key) index.
-	var id int64
-	if err := c.itemID.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id); err != nil {
-		return false, fmt.Errorf("find id: %w", err)
-	}
+	// Its value rows follow, in the same transaction.
 	fields, err := itemFieldValues(it)
 	if err != nil {
 		return false, fmt.Errorf("index: %w", err)
 	}
-	if err := c.values.replace(ctx, id, fields, false); err != nil {
+	if err := c.values.replace(ctx, id, fields, fresh); err != nil {
 		return false, fmt.Errorf("index: %w", err)
 	}
 	return true, nil

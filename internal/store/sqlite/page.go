@@ -112,14 +112,15 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
+	c.values.committed()
 	res.Stats = stats
 	return res, nil
 }
 
 // commitStmts are the statements of CommitPages.
 type commitStmts struct {
-	insPage, done, upItem, itemID, touch *sql.Stmt
-	values                               valueStmts
+	insPage, done, itemRun, insItem, updItem, touch *sql.Stmt
+	values                                          valueStmts
 }
 
 func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
@@ -136,20 +137,19 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		insPage: prep(insertPageSQL),
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
-		itemID:  prep(`SELECT id FROM items WHERE dataset = ? AND key = ?`),
+		// upsertItem probes the (dataset, key) index first: it needs the
+		// item's id and whether it is new either way, and an insert then
+		// needs no probe for old value rows.
+		itemRun: prep(`SELECT id, run_id FROM items WHERE dataset = ? AND key = ?`),
+		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),
 		values: valueStmts{
 			insField:  prep(insFieldSQL),
 			selField:  prep(selFieldSQL),
-			delValues: prep(delValuesSQL),
+			selValues: prep(selValuesSQL),
+			delValue:  prep(delValueSQL),
 			insValue:  prep(insValueSQL),
 		},
-		// An item already stored by this run is left as it is: the first
-		// page of a run to yield a key wins, and RowsAffected (1 for an
-		// insert or an update from another run) tells whether the item is
-		// new to the run without a second statement.
-		upItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, run_id = excluded.run_id, updated_at = excluded.updated_at
-		WHERE items.run_id != excluded.run_id`),
 	}
 	if err != nil {
 		c.close()
@@ -160,7 +160,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 
 func (c *commitStmts) close() {
 	v := c.values
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem, c.itemID, c.touch, v.insField, v.selField, v.delValues, v.insValue} {
+	for _, s := range []*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch, v.insField, v.selField, v.selValues, v.delValue, v.insValue} {
 		if s != nil {
 			s.Close()
 		}
@@ -173,8 +173,9 @@ type committer struct {
 	dataset string
 	insPage *sql.Stmt
 	done    *sql.Stmt
-	upItem  *sql.Stmt
-	itemID  *sql.Stmt
+	itemRun *sql.Stmt
+	insItem *sql.Stmt
+	updItem *sql.Stmt
 	touch   *sql.Stmt
 	values  *valueIndexer
 }
@@ -186,15 +187,17 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		dataset: dataset,
 		insPage: tx.StmtContext(ctx, s.insPage),
 		done:    tx.StmtContext(ctx, s.done),
-		upItem:  tx.StmtContext(ctx, s.upItem),
-		itemID:  tx.StmtContext(ctx, s.itemID),
+		itemRun: tx.StmtContext(ctx, s.itemRun),
+		insItem: tx.StmtContext(ctx, s.insItem),
+		updItem: tx.StmtContext(ctx, s.updItem),
 		touch:   tx.StmtContext(ctx, s.touch),
 		values: newValueIndexer(valueStmts{
 			insField:  tx.StmtContext(ctx, s.values.insField),
 			selField:  tx.StmtContext(ctx, s.values.selField),
-			delValues: tx.StmtContext(ctx, s.values.delValues),
+			selValues: tx.StmtContext(ctx, s.values.selValues),
+			delValue:  tx.StmtContext(ctx, s.values.delValue),
 			insValue:  tx.StmtContext(ctx, s.values.insValue),
-		}, dataset),
+		}, dataset, db.fields),
 	}
 }
 

@@ -40,6 +40,8 @@ type DB struct {
 	// connection; transactions use them through Tx.StmtContext, which on
 	// the same connection reuses the prepared statement.
 	commitStmts *commitStmts
+	// fields caches item_fields ids across CommitPages transactions.
+	fields *fieldCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -73,7 +75,7 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, now: cfg.Now}
+	db := &DB{path: path, now: cfg.Now, fields: newFieldCache()}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -153,30 +155,79 @@ func foldRune(r rune) rune {
 
 // valueStmts are the statements that maintain the value index.
 type valueStmts struct {
-	insField, selField, delValues, insValue *sql.Stmt
+	insField, selField, selValues, delValue, insValue *sql.Stmt
 }
 
 const (
 	insFieldSQL  = `INSERT INTO item_fields (dataset, name) VALUES (?, ?) ON CONFLICT (dataset, name) DO NOTHING`
 	selFieldSQL  = `SELECT id FROM item_fields WHERE dataset = ? AND name = ?`
-	delValuesSQL = `DELETE FROM item_values WHERE item_id = ?`
+	selValuesSQL = `SELECT field_id, value FROM item_values WHERE item_id = ?`
+	delValueSQL  = `DELETE FROM item_values WHERE item_id = ? AND field_id = ? AND value = ?`
 	insValueSQL  = `INSERT INTO item_values (item_id, field_id, value, folded) VALUES (?, ?, ?, ?)`
 )
+
+// fieldCache holds the item_fields ids that committed transactions wrote or
+// read, so that a commit does not look up each field of its dataset again.
+// An id, once committed, is valid for good: rows of item_fields are never
+// updated nor deleted (datasets are never dropped). Ids seen by a
+// transaction are added only after it commits, so a rolled back insert
+// leaves no id behind.
+type fieldCache struct {
+	mu  sync.Mutex
+	ids map[fieldKey]int64
+}
+
+type fieldKey struct{ dataset, name string }
+
+func newFieldCache() *fieldCache { return &fieldCache{ids: map[fieldKey]int64{}} }
+
+func (c *fieldCache) get(k fieldKey) (int64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.ids[k]
+	return id, ok
+}
+
+// add records the ids of a committed transaction.
+func (c *fieldCache) add(ids map[fieldKey]int64) {
+	if c == nil || len(ids) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.Copy(c.ids, ids)
+}
+
+// valueRow is one row of item_values, less its item and fold.
+type valueRow struct {
+	fieldID int64
+	value   string
+}
 
 // valueIndexer writes the value rows of items inside one transaction.
 type valueIndexer struct {
 	valueStmts
 	dataset string
-	fields  map[string]int64 // field name -> item_fields.id, for this transaction
+	cache   *fieldCache        // committed ids; nil in the migration
+	seen    map[fieldKey]int64 // ids looked up or added by this transaction
+	rows    []valueRow         // scratch, reused across items
+	old     map[valueRow]bool  // scratch, reused across updates
 }
 
-func newValueIndexer(s valueStmts, dataset string) *valueIndexer {
-	return &valueIndexer{valueStmts: s, dataset: dataset, fields: map[string]int64{}}
+func newValueIndexer(s valueStmts, dataset string, cache *fieldCache) *valueIndexer {
+	return &valueIndexer{valueStmts: s, dataset: dataset, cache: cache, seen: map[fieldKey]int64{}}
 }
 
 // fieldID returns the id of the dataset's field name, adding it if new.
 func (x *valueIndexer) fieldID(ctx context.Context, name string) (int64, error) {
-	if id, ok := x.fields[name]; ok {
+	k := fieldKey{x.dataset, name}
+	if id, ok := x.seen[k]; ok {
+		return id, nil
+	}
+	if id, ok := x.cache.get(k); ok {
 		return id, nil
 	}
 	if _, err := x.insField.ExecContext(ctx, x.dataset, name); err != nil {
@@ -186,18 +237,18 @@ func (x *valueIndexer) fieldID(ctx context.Context, name string) (int64, error) 
 	if err := x.selField.QueryRowContext(ctx, x.dataset, name).Scan(&id); err != nil {
 		return 0, err
 	}
-	x.fields[name] = id
+	x.seen[k] = id
 	return id, nil
 }
 
-// replace sets the value rows of the item with id to fields, removing the
-// rows of its previous version.
+// committed publishes the field ids of the transaction, once it committed.
+func (x *valueIndexer) committed() { x.cache.add(x.seen) }
+
+// replace sets the value rows of the item with id to fields. A fresh item
+// (just inserted) has no rows yet; an updated one keeps the rows whose
+// values did not change, and only the difference is written.
 func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValues, fresh bool) error {
-	if !fresh {
-		if _, err := x.delValues.ExecContext(ctx, id); err != nil {
-			return err
-		}
-	}
+	x.rows = x.rows[:0]
 	for _, f := range fields {
 		if len(f.values) == 0 {
 			continue
@@ -211,12 +262,51 @@ func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValu
 			vs = slices.Compact(slices.Sorted(slices.Values(vs)))
 		}
 		for _, v := range vs {
-			if _, err := x.insValue.ExecContext(ctx, id, fid, v, fold(v)); err != nil {
-				return fmt.Errorf("field %s: %w", f.name, err)
-			}
+			x.rows = append(x.rows, valueRow{fid, v})
 		}
 	}
+	if !fresh {
+		if err := x.readOld(ctx, id); err != nil {
+			return err
+		}
+	}
+	for _, r := range x.rows {
+		if x.old[r] {
+			delete(x.old, r) // unchanged: kept as it is
+			continue
+		}
+		if _, err := x.insValue.ExecContext(ctx, id, r.fieldID, r.value, fold(r.value)); err != nil {
+			return fmt.Errorf("value %q: %w", r.value, err)
+		}
+	}
+	for r := range x.old { // values the item no longer has
+		if _, err := x.delValue.ExecContext(ctx, id, r.fieldID, r.value); err != nil {
+			return fmt.Errorf("value %q: %w", r.value, err)
+		}
+	}
+	clear(x.old)
 	return nil
+}
+
+// readOld loads the current value rows of the item with id into x.old.
+func (x *valueIndexer) readOld(ctx context.Context, id int64) error {
+	if x.old == nil {
+		x.old = map[valueRow]bool{}
+	}
+	clear(x.old)
+	rows, err := x.selValues.QueryContext(ctx, id)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r valueRow
+		if err := rows.Scan(&r.fieldID, &r.value); err != nil {
+			rows.Close()
+			return err
+		}
+		x.old[r] = true
+	}
+	return errorsJoinClose(rows)
 }
 
 // backfillItemValues indexes the items stored before migration 0004, in
@@ -226,7 +316,7 @@ func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
-	}{{&s.insField, insFieldSQL}, {&s.selField, selFieldSQL}, {&s.delValues, delValuesSQL}, {&s.insValue, insValueSQL}} {
+	}{{&s.insField, insFieldSQL}, {&s.selField, selFieldSQL}, {&s.selValues, selValuesSQL}, {&s.delValue, delValueSQL}, {&s.insValue, insValueSQL}} {
 		st, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
 			return err
@@ -264,7 +354,7 @@ func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
 			}
 			x := indexers[r.dataset]
 			if x == nil {
-				x = newValueIndexer(s, r.dataset)
+				x = newValueIndexer(s, r.dataset, nil)
 				indexers[r.dataset] = x
 			}
 			if err := x.replace(ctx, r.id, fields, true); err != nil {
