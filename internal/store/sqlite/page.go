@@ -143,13 +143,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		itemRun: prep(`SELECT id, run_id FROM items WHERE dataset = ? AND key = ?`),
 		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),
-		values: valueStmts{
-			insField:  prep(insFieldSQL),
-			selField:  prep(selFieldSQL),
-			selValues: prep(selValuesSQL),
-			delValue:  prep(delValueSQL),
-			insValue:  prep(insValueSQL),
-		},
+		values:  prepareValueStmts(prep),
 	}
 	if err != nil {
 		c.close()
@@ -159,8 +153,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 }
 
 func (c *commitStmts) close() {
-	v := c.values
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch, v.insField, v.selField, v.selValues, v.delValue, v.insValue} {
+	for _, s := range append([]*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch}, c.values.all()...) {
 		if s != nil {
 			s.Close()
 		}
@@ -191,13 +184,7 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		insItem: tx.StmtContext(ctx, s.insItem),
 		updItem: tx.StmtContext(ctx, s.updItem),
 		touch:   tx.StmtContext(ctx, s.touch),
-		values: newValueIndexer(valueStmts{
-			insField:  tx.StmtContext(ctx, s.values.insField),
-			selField:  tx.StmtContext(ctx, s.values.selField),
-			selValues: tx.StmtContext(ctx, s.values.selValues),
-			delValue:  tx.StmtContext(ctx, s.values.delValue),
-			insValue:  tx.StmtContext(ctx, s.values.insValue),
-		}, dataset, db.fields),
+		values:  newValueIndexer(s.values.in(ctx, tx), dataset, db.fields),
 	}
 }
 

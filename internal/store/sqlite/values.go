@@ -155,7 +155,54 @@ func foldRune(r rune) rune {
 
 // valueStmts are the statements that maintain the value index.
 type valueStmts struct {
-	insField, selField, selValues, delValue, insValue *sql.Stmt
+	insField, selField, selValues, delValue *sql.Stmt
+	// insValues[k-1] inserts k rows: an item's rows go in one statement
+	// (an exec costs several µs in the driver, more than a row's B-tree
+	// work).
+	insValues [valueBatch]*sql.Stmt
+}
+
+// valueBatch is the most value rows one insert statement writes; an item
+// with more is written in several.
+const valueBatch = 8
+
+// insValuesSQL returns the insert of k value rows.
+func insValuesSQL(k int) string {
+	return `INSERT INTO item_values (item_id, field_id, value, folded) VALUES (?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?)`, k-1)
+}
+
+// prepareValueStmts prepares s with prep, which keeps the first error.
+func prepareValueStmts(prep func(string) *sql.Stmt) valueStmts {
+	s := valueStmts{
+		insField:  prep(insFieldSQL),
+		selField:  prep(selFieldSQL),
+		selValues: prep(selValuesSQL),
+		delValue:  prep(delValueSQL),
+	}
+	for k := range valueBatch {
+		s.insValues[k] = prep(insValuesSQL(k + 1))
+	}
+	return s
+}
+
+// all returns the statements of s.
+func (s *valueStmts) all() []*sql.Stmt {
+	return append([]*sql.Stmt{s.insField, s.selField, s.selValues, s.delValue}, s.insValues[:]...)
+}
+
+// in returns s as statements of tx.
+func (s *valueStmts) in(ctx context.Context, tx *sql.Tx) valueStmts {
+	t := valueStmts{
+		insField:  tx.StmtContext(ctx, s.insField),
+		selField:  tx.StmtContext(ctx, s.selField),
+		selValues: tx.StmtContext(ctx, s.selValues),
+		delValue:  tx.StmtContext(ctx, s.delValue),
+	}
+	for k, st := range s.insValues {
+		t.insValues[k] = tx.StmtContext(ctx, st)
+	}
+	return t
 }
 
 const (
@@ -163,7 +210,6 @@ const (
 	selFieldSQL  = `SELECT id FROM item_fields WHERE dataset = ? AND name = ?`
 	selValuesSQL = `SELECT field_id, value FROM item_values WHERE item_id = ?`
 	delValueSQL  = `DELETE FROM item_values WHERE item_id = ? AND field_id = ? AND value = ?`
-	insValueSQL  = `INSERT INTO item_values (item_id, field_id, value, folded) VALUES (?, ?, ?, ?)`
 )
 
 // fieldCache holds the item_fields ids that committed transactions wrote or
@@ -214,6 +260,8 @@ type valueIndexer struct {
 	cache   *fieldCache        // committed ids; nil in the migration
 	seen    map[fieldKey]int64 // ids looked up or added by this transaction
 	rows    []valueRow         // scratch, reused across items
+	ins     []valueRow         // scratch: the rows to insert
+	args    []any              // scratch: their arguments
 	old     map[valueRow]bool  // scratch, reused across updates
 }
 
@@ -270,13 +318,21 @@ func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValu
 			return err
 		}
 	}
+	x.ins = x.ins[:0]
 	for _, r := range x.rows {
 		if x.old[r] {
 			delete(x.old, r) // unchanged: kept as it is
 			continue
 		}
-		if _, err := x.insValue.ExecContext(ctx, id, r.fieldID, r.value, fold(r.value)); err != nil {
-			return fmt.Errorf("value %q: %w", r.value, err)
+		x.ins = append(x.ins, r)
+	}
+	for rows := range slices.Chunk(x.ins, valueBatch) {
+		x.args = x.args[:0]
+		for _, r := range rows {
+			x.args = append(x.args, id, r.fieldID, r.value, fold(r.value))
+		}
+		if _, err := x.insValues[len(rows)-1].ExecContext(ctx, x.args...); err != nil {
+			return fmt.Errorf("values: %w", err)
 		}
 	}
 	for r := range x.old { // values the item no longer has
@@ -312,17 +368,24 @@ func (x *valueIndexer) readOld(ctx context.Context, id int64) error {
 // backfillItemValues indexes the items stored before migration 0004, in
 // batches keyed by id so that no read stays open across the writes.
 func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
-	var s valueStmts
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{{&s.insField, insFieldSQL}, {&s.selField, selFieldSQL}, {&s.selValues, selValuesSQL}, {&s.delValue, delValueSQL}, {&s.insValue, insValueSQL}} {
-		st, err := tx.PrepareContext(ctx, p.sql)
+	var err error
+	s := prepareValueStmts(func(q string) *sql.Stmt {
 		if err != nil {
-			return err
+			return nil
 		}
-		defer st.Close()
-		*p.stmt = st
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	})
+	defer func() {
+		for _, st := range s.all() {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	if err != nil {
+		return err
 	}
 	indexers := map[string]*valueIndexer{}
 	type row struct {
