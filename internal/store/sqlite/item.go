@@ -16,31 +16,41 @@ import (
 // upsertItem stores it and reports whether it is new to this run (inserted,
 // or last stored by another run). An item already stored by this run is
 // left as it is: the first page of a run to yield a key wins.
+//
+// A crawl mostly stores new items, so the insert comes first: when it
+// takes, LastInsertId is the id (the run_items trigger's own insert does
+// not leak out of the trigger) and the item has no old value rows; only a
+// conflict costs a probe for the id and the run.
 func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (bool, error) {
-	var id, runID int64
-	err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID)
-	fresh := errors.Is(err, sql.ErrNoRows)
-	switch {
-	case fresh:
-	case err != nil:
-		return false, fmt.Errorf("find: %w", err)
-	case runID == c.runID:
-		return false, nil
-	}
 	data, err := it.MarshalJSON()
 	if err != nil {
 		return false, fmt.Errorf("encode: %w", err)
 	}
+	res, err := c.insItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	fresh := n == 1
+	var id int64
 	if fresh {
-		res, err := c.insItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
-		if err != nil {
-			return false, err
-		}
 		if id, err = res.LastInsertId(); err != nil {
 			return false, err
 		}
-	} else if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
-		return false, err
+	} else {
+		var runID int64
+		if err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID); err != nil {
+			return false, fmt.Errorf("find: %w", err)
+		}
+		if runID == c.runID {
+			return false, nil
+		}
+		if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
+			return false, err
+		}
 	}
 	// Its value rows follow, in the same transaction.
 	fields, err := itemFieldValues(it)

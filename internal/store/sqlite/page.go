@@ -137,11 +137,10 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		insPage: prep(insertPageSQL),
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
-		// upsertItem probes the (dataset, key) index first: it needs the
-		// item's id and whether it is new either way, and an insert then
-		// needs no probe for old value rows.
+		// See upsertItem: insert, and only on a conflict probe and update.
 		itemRun: prep(`SELECT id, run_id FROM items WHERE dataset = ? AND key = ?`),
-		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dataset, key) DO NOTHING`),
 		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),
 		values:  prepareValueStmts(prep),
 	}
