@@ -77,7 +77,30 @@ type Store interface {
 	// With q.RunID, it yields the items that run stored, as that run stored
 	// them, even when a later run updated them since. Returns ENOTFOUND (as
 	// the first iteration's error) for an unknown dataset or run.
+	//
+	// Items honours every part of q: filters, Since, the projection, the
+	// After cursor and Limit (0 = every matching item), so an export streams
+	// the same set as ItemsPage pages through. Returns EINVALID (likewise)
+	// for an invalid q; see ItemQuery.
 	Items(ctx context.Context, q ItemQuery) iter.Seq2[json.RawMessage, error]
+
+	// ItemsPage returns one page of the items Items would yield for q, and
+	// the cursor of the next page ("" after the last one). Pages keep their
+	// place while items are committed: paging from the first cursor to the
+	// last yields every item that matched throughout exactly once, in
+	// first-stored order; items stored meanwhile come after the older ones.
+	// Returns ENOTFOUND for an unknown dataset or run, and EINVALID for an
+	// invalid q (see ItemQuery).
+	ItemsPage(ctx context.Context, q ItemQuery) (*ItemPage, error)
+
+	// FieldValues returns the distinct values of field in dataset with how
+	// many items have each, most frequent first (ties by value), at most
+	// limit of them (0 = all). An item counts once per distinct element of a
+	// list field. Values are indexed as ItemQuery filters match them (see
+	// FieldFilter); objects, nested lists and nulls are not counted.
+	// Returns ENOTFOUND for an unknown dataset, EINVALID for a field that
+	// is not one of its columns or a negative limit.
+	FieldValues(ctx context.Context, dataset, field string, limit int) ([]ValueCount, error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -169,10 +192,58 @@ type Dataset struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// ItemQuery selects items of a dataset.
+// ItemQuery selects items of a dataset. The zero value of every field but
+// Dataset selects everything.
+//
+// The store returns EINVALID for a filter or projection on a field that is
+// not one of the dataset's columns (the message names the field and lists
+// the columns), a negative Limit, a malformed After cursor, and Filters or
+// Since together with RunID (a run's record holds old versions of items,
+// which the value index does not cover).
 type ItemQuery struct {
 	Dataset string
 	RunID   int64 // 0 = all items; otherwise the items this run stored, as it stored them
+
+	// Filters select the items that match every filter (AND).
+	Filters []FieldFilter
+	// Since selects the items stored or updated after this time (strictly,
+	// at millisecond resolution); zero = no limit.
+	Since time.Time
+	// Fields is the projection: the items carry these members only, in
+	// this order ("_url" included). nil = every column, in the dataset's
+	// order.
+	Fields []string
+	// After is the cursor a previous ItemPage returned: the items after it.
+	// "" = from the first.
+	After Cursor
+	// Limit caps the number of items: the page size of ItemsPage, the
+	// total of Items. 0 = all.
+	Limit int
+}
+
+// FieldFilter selects items by the value of one field.
+//
+// A string field matches when it equals Value; a number or a boolean when
+// its JSON text does ("42", "4.5", "true"); a list when any of its scalar
+// elements does. Null, objects and lists nested in lists never match.
+type FieldFilter struct {
+	Field string // a dataset column, "_url" included
+	Value string
+	// Fold makes the comparison case-insensitive (Unicode simple case
+	// folding, as strings.EqualFold).
+	Fold bool
+}
+
+// ItemPage is one page of items.
+type ItemPage struct {
+	Items []json.RawMessage
+	Next  Cursor // "" when there are no more items
+}
+
+// ValueCount is one distinct value of a field and how many items have it.
+type ValueCount struct {
+	Value string `json:"value"` // as FieldFilter.Value matches it
+	Count int64  `json:"count"`
 }
 
 // RunQuery selects runs for Runs. The zero value lists the newest 100 runs.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"time"
 
@@ -15,18 +14,53 @@ import (
 )
 
 // upsertItem stores it and reports whether it is new to this run (inserted,
-// or last stored by another run).
+// or last stored by another run). An item already stored by this run is
+// left as it is: the first page of a run to yield a key wins.
+//
+// A crawl mostly stores new items, so the insert comes first: when it
+// takes, LastInsertId is the id (the run_items trigger's own insert does
+// not leak out of the trigger) and the item has no old value rows; only a
+// conflict costs a probe for the id and the run.
 func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (bool, error) {
 	data, err := it.MarshalJSON()
 	if err != nil {
 		return false, fmt.Errorf("encode: %w", err)
 	}
-	res, err := c.upItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
+	res, err := c.insItem.ExecContext(ctx, c.dataset, it.Key, it.URL, string(data), c.runID, now, now)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, err
+	}
+	fresh := n == 1
+	var id int64
+	if fresh {
+		if id, err = res.LastInsertId(); err != nil {
+			return false, err
+		}
+	} else {
+		var runID int64
+		if err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID); err != nil {
+			return false, fmt.Errorf("find: %w", err)
+		}
+		if runID == c.runID {
+			return false, nil
+		}
+		if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
+			return false, err
+		}
+	}
+	// Its value rows follow, in the same transaction.
+	fields, err := itemFieldValues(it)
+	if err != nil {
+		return false, fmt.Errorf("index: %w", err)
+	}
+	if err := c.values.replace(ctx, id, fields, fresh); err != nil {
+		return false, fmt.Errorf("index: %w", err)
+	}
+	return true, nil
 }
 
 // upsertDataset records the dataset, adding columns it did not have yet
@@ -113,75 +147,6 @@ func scanDataset(row interface{ Scan(...any) error }) (*store.Dataset, error) {
 	}
 	d.UpdatedAt = time.UnixMilli(updated).UTC()
 	return &d, nil
-}
-
-// itemPage is how many items one query reads; iterating in pages keeps no
-// read transaction open for long, so a big export never blocks WAL
-// checkpoints for its whole duration.
-const itemPage = 1000
-
-// Items implements store.Store.
-func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMessage, error] {
-	return func(yield func(json.RawMessage, error) bool) {
-		if _, err := db.Dataset(ctx, q.Dataset); err != nil {
-			yield(nil, err)
-			return
-		}
-		if q.RunID != 0 {
-			if _, err := findRun(ctx, db.read, q.RunID); err != nil {
-				yield(nil, err)
-				return
-			}
-		}
-		var after int64
-		for {
-			batch, last, err := db.itemBatch(ctx, q, after)
-			if err != nil {
-				yield(nil, fmt.Errorf("list items of %s: %w", q.Dataset, err))
-				return
-			}
-			for _, b := range batch {
-				if !yield(b, nil) {
-					return
-				}
-			}
-			if len(batch) < itemPage {
-				return
-			}
-			after = last
-		}
-	}
-}
-
-func (db *DB) itemBatch(ctx context.Context, q store.ItemQuery, after int64) ([]json.RawMessage, int64, error) {
-	// "+dataset" keeps SQLite off the (dataset, key) index, which would
-	// make it sort the whole dataset for every page; a rowid range scan
-	// comes out in id order already.
-	query := `SELECT id, data FROM items WHERE +dataset = ? AND id > ? ORDER BY id LIMIT ?`
-	args := []any{q.Dataset, after, itemPage}
-	if q.RunID != 0 {
-		// A run's record reads its primary key in item id order (the
-		// dataset's first-stored order); data is NULL while the items row
-		// still holds the run's version.
-		query = `SELECT r.item_id, coalesce(r.data, i.data) FROM run_items r JOIN items i ON i.id = r.item_id
-			WHERE r.run_id = ? AND r.item_id > ? AND i.dataset = ? ORDER BY r.item_id LIMIT ?`
-		args = []any{q.RunID, after, q.Dataset, itemPage}
-	}
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []json.RawMessage
-	var id int64
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, json.RawMessage(data))
-	}
-	return out, id, rows.Err()
 }
 
 // QueuedPages implements store.Store.

@@ -76,11 +76,24 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
+		if err := afterMigration(ctx, tx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, db.now().UnixMilli()); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return tx.Commit()
+}
+
+// afterMigration runs the part of a migration that SQL cannot express, in
+// the migration's transaction.
+func afterMigration(ctx context.Context, tx *sql.Tx, name string) error {
+	switch name {
+	case "migration/0004_item_values.sql":
+		return backfillItemValues(ctx, tx)
+	}
+	return nil
 }
 
 // setWAL switches the file to WAL, which lets readers (exports, the API)

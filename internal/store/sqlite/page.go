@@ -112,13 +112,15 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
+	c.values.committed()
 	res.Stats = stats
 	return res, nil
 }
 
 // commitStmts are the statements of CommitPages.
 type commitStmts struct {
-	insPage, done, upItem, touch *sql.Stmt
+	insPage, done, itemRun, insItem, updItem, touch *sql.Stmt
+	values                                          valueStmts
 }
 
 func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
@@ -135,13 +137,12 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		insPage: prep(insertPageSQL),
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
-		// An item already stored by this run is left as it is: the first
-		// page of a run to yield a key wins, and RowsAffected (1 for an
-		// insert or an update from another run) tells whether the item is
-		// new to the run without a second statement.
-		upItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dataset, key) DO UPDATE SET url = excluded.url, data = excluded.data, run_id = excluded.run_id, updated_at = excluded.updated_at
-		WHERE items.run_id != excluded.run_id`),
+		// See upsertItem: insert, and only on a conflict probe and update.
+		itemRun: prep(`SELECT id, run_id FROM items WHERE dataset = ? AND key = ?`),
+		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dataset, key) DO NOTHING`),
+		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),
+		values:  prepareValueStmts(prep),
 	}
 	if err != nil {
 		c.close()
@@ -151,7 +152,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 }
 
 func (c *commitStmts) close() {
-	for _, s := range []*sql.Stmt{c.insPage, c.done, c.upItem, c.touch} {
+	for _, s := range append([]*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch}, c.values.all()...) {
 		if s != nil {
 			s.Close()
 		}
@@ -164,8 +165,11 @@ type committer struct {
 	dataset string
 	insPage *sql.Stmt
 	done    *sql.Stmt
-	upItem  *sql.Stmt
+	itemRun *sql.Stmt
+	insItem *sql.Stmt
+	updItem *sql.Stmt
 	touch   *sql.Stmt
+	values  *valueIndexer
 }
 
 func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) *committer {
@@ -175,8 +179,11 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		dataset: dataset,
 		insPage: tx.StmtContext(ctx, s.insPage),
 		done:    tx.StmtContext(ctx, s.done),
-		upItem:  tx.StmtContext(ctx, s.upItem),
+		itemRun: tx.StmtContext(ctx, s.itemRun),
+		insItem: tx.StmtContext(ctx, s.insItem),
+		updItem: tx.StmtContext(ctx, s.updItem),
 		touch:   tx.StmtContext(ctx, s.touch),
+		values:  newValueIndexer(s.values.in(ctx, tx), dataset, db.fields),
 	}
 }
 

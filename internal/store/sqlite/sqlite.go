@@ -40,6 +40,8 @@ type DB struct {
 	// connection; transactions use them through Tx.StmtContext, which on
 	// the same connection reuses the prepared statement.
 	commitStmts *commitStmts
+	// fields caches item_fields ids across CommitPages transactions.
+	fields *fieldCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -73,7 +75,7 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, now: cfg.Now}
+	db := &DB{path: path, now: cfg.Now, fields: newFieldCache()}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -91,8 +93,12 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
 	var err error
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
-	// fails half-way with SQLITE_BUSY on lock upgrade.
-	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate"); err != nil {
+	// fails half-way with SQLITE_BUSY on lock upgrade. temp_store=MEMORY
+	// keeps the statement journal in memory: a CommitPages transaction
+	// outgrows its 64 KiB spill threshold, and every multi-row or
+	// triggered write then paid pwrite calls to a temporary file. The
+	// writer runs no large sorts, so the memory stays small.
+	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=temp_store(MEMORY)"); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)

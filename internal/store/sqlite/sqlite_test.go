@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
@@ -13,7 +14,13 @@ import (
 // MustOpen opens a SQLite store in a temporary directory, closed at cleanup.
 func MustOpen(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "trawl.db"), sqlite.Config{})
+	return MustOpenConfig(tb, sqlite.Config{})
+}
+
+// MustOpenConfig is MustOpen with a Config.
+func MustOpenConfig(tb testing.TB, cfg sqlite.Config) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "trawl.db"), cfg)
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
@@ -22,7 +29,9 @@ func MustOpen(tb testing.TB) *sqlite.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return MustOpen(t) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		return MustOpenConfig(t, sqlite.Config{Now: now})
+	})
 }
 
 func TestReopenKeepsData(t *testing.T) {

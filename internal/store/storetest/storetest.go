@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -12,32 +13,40 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// OpenFunc opens a fresh, empty store for one test.
-type OpenFunc func(t *testing.T) store.Store
+// OpenFunc opens a fresh, empty store for one test. now is the store's
+// clock; nil means the real one.
+type OpenFunc func(t *testing.T, now func() time.Time) store.Store
 
 // Run runs the conformance suite against the stores open returns.
 func Run(t *testing.T, open OpenFunc) {
-	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t)) })
-	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t)) })
-	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t)) })
-	t.Run("FirstItemOfARunWins", func(t *testing.T) { t.Parallel(); testFirstItemWins(t, open(t)) })
-	t.Run("CommitIsAtomic", func(t *testing.T) { t.Parallel(); testCommitAtomic(t, open(t)) })
-	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t)) })
-	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t)) })
-	t.Run("ResumableRun", func(t *testing.T) { t.Parallel(); testResumable(t, open(t)) })
-	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t)) })
-	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t)) })
-	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t)) })
-	t.Run("URLAsWrittenAndKey", func(t *testing.T) { t.Parallel(); testURLAsWritten(t, open(t)) })
-	t.Run("Runs", func(t *testing.T) { t.Parallel(); testRuns(t, open(t)) })
-	t.Run("RunsDefaultLimit", func(t *testing.T) { t.Parallel(); testRunsDefaultLimit(t, open(t)) })
-	t.Run("RequeueFailed", func(t *testing.T) { t.Parallel(); testRequeueFailed(t, open(t)) })
-	t.Run("RequeueFailedNothing", func(t *testing.T) { t.Parallel(); testRequeueNothing(t, open(t)) })
-	t.Run("Datasets", func(t *testing.T) { t.Parallel(); testDatasets(t, open(t)) })
-	t.Run("ItemsOfARun", func(t *testing.T) { t.Parallel(); testItemsOfARun(t, open(t)) })
-	t.Run("ItemsOfARunPaged", func(t *testing.T) { t.Parallel(); testItemsOfARunPaged(t, open(t)) })
-	t.Run("BigNumbers", func(t *testing.T) { t.Parallel(); testBigNumbers(t, open(t)) })
-	t.Run("LinksCappedAndRules", func(t *testing.T) { t.Parallel(); testLinksCappedAndRules(t, open(t)) })
+	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t, nil)) })
+	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t, nil)) })
+	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t, nil)) })
+	t.Run("FirstItemOfARunWins", func(t *testing.T) { t.Parallel(); testFirstItemWins(t, open(t, nil)) })
+	t.Run("CommitIsAtomic", func(t *testing.T) { t.Parallel(); testCommitAtomic(t, open(t, nil)) })
+	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t, nil)) })
+	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t, nil)) })
+	t.Run("ResumableRun", func(t *testing.T) { t.Parallel(); testResumable(t, open(t, nil)) })
+	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t, nil)) })
+	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t, nil)) })
+	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t, nil)) })
+	t.Run("URLAsWrittenAndKey", func(t *testing.T) { t.Parallel(); testURLAsWritten(t, open(t, nil)) })
+	t.Run("Runs", func(t *testing.T) { t.Parallel(); testRuns(t, open(t, nil)) })
+	t.Run("RunsDefaultLimit", func(t *testing.T) { t.Parallel(); testRunsDefaultLimit(t, open(t, nil)) })
+	t.Run("RequeueFailed", func(t *testing.T) { t.Parallel(); testRequeueFailed(t, open(t, nil)) })
+	t.Run("RequeueFailedNothing", func(t *testing.T) { t.Parallel(); testRequeueNothing(t, open(t, nil)) })
+	t.Run("Datasets", func(t *testing.T) { t.Parallel(); testDatasets(t, open(t, nil)) })
+	t.Run("ItemsOfARun", func(t *testing.T) { t.Parallel(); testItemsOfARun(t, open(t, nil)) })
+	t.Run("ItemsOfARunPaged", func(t *testing.T) { t.Parallel(); testItemsOfARunPaged(t, open(t, nil)) })
+	t.Run("BigNumbers", func(t *testing.T) { t.Parallel(); testBigNumbers(t, open(t, nil)) })
+	t.Run("LinksCappedAndRules", func(t *testing.T) { t.Parallel(); testLinksCappedAndRules(t, open(t, nil)) })
+	t.Run("ItemsPaged", func(t *testing.T) { t.Parallel(); testItemsPaged(t, open(t, nil)) })
+	t.Run("ItemsCursorStable", func(t *testing.T) { t.Parallel(); testCursorStable(t, open(t, nil)) })
+	t.Run("ItemFilters", func(t *testing.T) { t.Parallel(); testItemFilters(t, open(t, nil)) })
+	t.Run("ItemsSince", func(t *testing.T) { t.Parallel(); testItemsSince(t, open) })
+	t.Run("ItemsProjection", func(t *testing.T) { t.Parallel(); testItemsProjection(t, open(t, nil)) })
+	t.Run("FieldValues", func(t *testing.T) { t.Parallel(); testFieldValues(t, open(t, nil)) })
+	t.Run("ItemQueryErrors", func(t *testing.T) { t.Parallel(); testItemQueryErrors(t, open(t, nil)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {

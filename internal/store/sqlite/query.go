@@ -1,0 +1,370 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// itemBatch is how many items one query of Items reads; iterating in
+// batches keeps no read transaction open for long, so a big export never
+// blocks WAL checkpoints for its whole duration.
+const itemBatch = 1000
+
+// itemPlan is a validated ItemQuery.
+type itemPlan struct {
+	q     store.ItemQuery
+	after int64 // item id of q.After
+}
+
+// planItems validates q against the dataset (ENOTFOUND, EINVALID).
+func (db *DB) planItems(ctx context.Context, q store.ItemQuery) (*itemPlan, error) {
+	d, err := db.datasetColumns(ctx, q.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	after, err := q.After.ItemID()
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit < 0 {
+		return nil, trawl.Errorf(trawl.EINVALID, "invalid limit %d: want 0 (all) or more", q.Limit)
+	}
+	for _, f := range q.Filters {
+		if err := checkColumn(d, f.Field); err != nil {
+			return nil, err
+		}
+	}
+	for i, f := range q.Fields {
+		if err := checkColumn(d, f); err != nil {
+			return nil, err
+		}
+		if slices.Contains(q.Fields[:i], f) {
+			return nil, trawl.Errorf(trawl.EINVALID, "field %q is listed twice in the projection", f)
+		}
+	}
+	if q.RunID != 0 {
+		if len(q.Filters) > 0 || !q.Since.IsZero() {
+			return nil, trawl.Errorf(trawl.EINVALID, "filters and since cannot be combined with a run: they select current items, a run's record holds the versions it stored")
+		}
+		if _, err := findRun(ctx, db.read, q.RunID); err != nil {
+			return nil, err
+		}
+	}
+	return &itemPlan{q: q, after: after}, nil
+}
+
+// datasetColumns returns the dataset with its name and columns only:
+// Dataset also counts the items, which reads the whole dataset and would
+// make every page cost O(items).
+func (db *DB) datasetColumns(ctx context.Context, name string) (*store.Dataset, error) {
+	d := &store.Dataset{Name: name}
+	var cols string
+	err := db.read.QueryRowContext(ctx, `SELECT columns FROM datasets WHERE name = ?`, name).Scan(&cols)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "dataset %q not found", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("find dataset %s: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(cols), &d.Columns); err != nil {
+		return nil, fmt.Errorf("dataset %s: decode columns: %w", name, err)
+	}
+	return d, nil
+}
+
+func checkColumn(d *store.Dataset, field string) error {
+	if !slices.Contains(d.Columns, field) {
+		return trawl.Errorf(trawl.EINVALID, "unknown field %q: dataset %s has the fields %s", field, d.Name, strings.Join(d.Columns, ", "))
+	}
+	return nil
+}
+
+// ItemsPage implements store.Store.
+func (db *DB) ItemsPage(ctx context.Context, q store.ItemQuery) (*store.ItemPage, error) {
+	p, err := db.planItems(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	page := &store.ItemPage{Items: []json.RawMessage{}}
+	if q.Limit == 0 {
+		for raw, err := range db.planned(ctx, p) {
+			if err != nil {
+				return nil, err
+			}
+			page.Items = append(page.Items, raw)
+		}
+		return page, nil
+	}
+	// One item more than asked tells whether there is a next page.
+	ids, items, err := db.readItems(ctx, p, p.after, q.Limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s: %w", q.Dataset, err)
+	}
+	if len(items) > q.Limit {
+		items = items[:q.Limit]
+		page.Next = store.NewCursor(ids[q.Limit-1])
+	}
+	page.Items = append(page.Items, items...)
+	return page, nil
+}
+
+// Items implements store.Store.
+func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		p, err := db.planItems(ctx, q)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for raw, err := range db.planned(ctx, p) {
+			if !yield(raw, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// planned iterates over the items of p in batches.
+func (db *DB) planned(ctx context.Context, p *itemPlan) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		after, left := p.after, p.q.Limit
+		for {
+			n := itemBatch
+			if p.q.Limit > 0 {
+				n = min(n, left)
+			}
+			ids, batch, err := db.readItems(ctx, p, after, n)
+			if err != nil {
+				yield(nil, fmt.Errorf("list items of %s: %w", p.q.Dataset, err))
+				return
+			}
+			for _, b := range batch {
+				if !yield(b, nil) {
+					return
+				}
+			}
+			left -= len(batch)
+			if len(batch) < n || (p.q.Limit > 0 && left == 0) {
+				return
+			}
+			after = ids[len(ids)-1]
+		}
+	}
+}
+
+// readItems returns up to n items of p after the item id after, with their
+// ids, projected.
+func (db *DB) readItems(ctx context.Context, p *itemPlan, after int64, n int) ([]int64, []json.RawMessage, error) {
+	var (
+		ids   []int64
+		items []json.RawMessage
+	)
+	for {
+		want := n - len(ids)
+		query, args := itemsQuery(p, after, want)
+		read, err := db.scanItems(ctx, query, args, p.q.Fields, &ids, &items)
+		if err != nil {
+			return nil, nil, err
+		}
+		// A case-insensitive filter reads an item once per matching
+		// element of a list ("Foo" and "foo"); scanItems drops the
+		// repeats, so only a query that returned fewer rows than asked
+		// ends the items.
+		if read < want || len(ids) >= n {
+			return ids, items, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// scanItems runs query and appends the items it returns (id and data) to
+// ids and items, projected on fields, skipping a repeat of the previous id.
+// It returns how many rows it read.
+func (db *DB) scanItems(ctx context.Context, query string, args []any, fields []string, ids *[]int64, items *[]json.RawMessage) (int, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	read := 0
+	for rows.Next() {
+		var (
+			id   int64
+			data string
+		)
+		if err := rows.Scan(&id, &data); err != nil {
+			return 0, err
+		}
+		read++
+		if len(*ids) > 0 && (*ids)[len(*ids)-1] == id {
+			continue
+		}
+		raw := json.RawMessage(data)
+		if len(fields) > 0 {
+			if raw, err = project(raw, fields); err != nil {
+				return 0, fmt.Errorf("item %d: %w", id, err)
+			}
+		}
+		*ids = append(*ids, id)
+		*items = append(*items, raw)
+	}
+	return read, rows.Err()
+}
+
+// project returns the members of the item data named by fields, in that
+// order; a member the item lacks (a column added after it was stored) is
+// left out, as it is from the whole item.
+func project(data json.RawMessage, fields []string) (json.RawMessage, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(data))
+	b = append(b, '{')
+	for _, f := range fields {
+		v, ok := members[f]
+		if !ok {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// fieldIDSQL is the id of a field of a dataset: a scalar subquery that
+// runs once per statement (one probe of item_fields' unique index). NULL,
+// which matches nothing, when no item ever had a value in the field.
+const fieldIDSQL = `(SELECT id FROM item_fields WHERE dataset = ? AND name = ?)`
+
+// itemsQuery returns the query of up to n items of p after the item id
+// after, in id order, and its arguments. Every shape reads an index range
+// in id order, so a page costs the same at any size of the dataset:
+//
+//   - no filter: the items table's rowid range from the cursor;
+//   - filters: the first filter's range of item_values_folded (the fold
+//     of its value; an exact filter checks value on the entry), from the
+//     cursor, each row joined to its item by rowid; further
+//     filters are probes of the item's own value rows (primary key);
+//   - since alone: items_updated, then a sort of the matches (recent items
+//     are few; see docs/storage.md);
+//   - a run: run_items' primary key.
+func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
+	q := p.q
+	if q.RunID != 0 {
+		// A run's record reads its primary key in item id order (the
+		// dataset's first-stored order); data is NULL while the items row
+		// still holds the run's version.
+		return `SELECT r.item_id, coalesce(r.data, i.data) FROM run_items r JOIN items i ON i.id = r.item_id
+			WHERE r.run_id = ? AND r.item_id > ? AND i.dataset = ? ORDER BY r.item_id LIMIT ?`,
+			[]any{q.RunID, after, q.Dataset, n}
+	}
+	if len(q.Filters) == 0 {
+		if q.Since.IsZero() {
+			// "+dataset" keeps SQLite off the (dataset, key) index, which would
+			// make it sort the whole dataset for every page; a rowid range scan
+			// comes out in id order already.
+			return `SELECT id, data FROM items WHERE +dataset = ? AND id > ? ORDER BY id LIMIT ?`,
+				[]any{q.Dataset, after, n}
+		}
+		return `SELECT id, data FROM items INDEXED BY items_updated WHERE dataset = ? AND updated_at > ? AND id > ? ORDER BY id LIMIT ?`,
+			[]any{q.Dataset, q.Since.UnixMilli(), after, n}
+	}
+	var b strings.Builder
+	var args []any
+	first := q.Filters[0]
+	// Both kinds of filter read the range of the value's fold; an exact
+	// one also compares value, on the index entry.
+	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v INDEXED BY item_values_folded CROSS JOIN items i ON i.id = v.item_id
+		WHERE v.field_id = %s AND v.folded = ? AND v.item_id > ?`, fieldIDSQL)
+	args = append(args, q.Dataset, first.Field, fold(first.Value), after)
+	if !first.Fold {
+		b.WriteString(` AND v.value = ?`)
+		args = append(args, first.Value)
+	}
+	for _, f := range q.Filters[1:] {
+		col := valueColumn(f)
+		fmt.Fprintf(&b, `
+		AND EXISTS (SELECT 1 FROM item_values w WHERE w.item_id = i.id AND w.field_id = %s AND w.%s = ?)`, fieldIDSQL, col)
+		args = append(args, q.Dataset, f.Field, filterValue(f))
+	}
+	if !q.Since.IsZero() {
+		b.WriteString(`
+		AND i.updated_at > ?`)
+		args = append(args, q.Since.UnixMilli())
+	}
+	b.WriteString(`
+		ORDER BY v.item_id LIMIT ?`)
+	return b.String(), append(args, n)
+}
+
+// valueColumn is the column of item_values a filter compares.
+func valueColumn(f store.FieldFilter) string {
+	if f.Fold {
+		return "folded"
+	}
+	return "value"
+}
+
+func filterValue(f store.FieldFilter) string {
+	if f.Fold {
+		return fold(f.Value)
+	}
+	return f.Value
+}
+
+// FieldValues implements store.Store.
+func (db *DB) FieldValues(ctx context.Context, dataset, field string, limit int) ([]store.ValueCount, error) {
+	d, err := db.datasetColumns(ctx, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkColumn(d, field); err != nil {
+		return nil, err
+	}
+	if limit < 0 {
+		return nil, trawl.Errorf(trawl.EINVALID, "invalid limit %d: want 0 (all) or more", limit)
+	}
+	query, args := fieldValuesQuery(dataset, field, limit)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("values of %s.%s: %w", dataset, field, err)
+	}
+	defer rows.Close()
+	out := []store.ValueCount{}
+	for rows.Next() {
+		var v store.ValueCount
+		if err := rows.Scan(&v.Value, &v.Count); err != nil {
+			return nil, fmt.Errorf("values of %s.%s: %w", dataset, field, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// fieldValuesQuery groups the field's range of item_values_folded (a
+// covering read, no JSON); the range is in fold then item order, so the
+// grouping sorts it, then the groups are sorted by count. Linear scans with
+// a sort were judged worth a second index's cost on every commit.
+func fieldValuesQuery(dataset, field string, limit int) (string, []any) {
+	if limit == 0 {
+		limit = -1 // SQLite: no limit
+	}
+	return `SELECT value, count(*) AS n FROM item_values INDEXED BY item_values_folded
+		WHERE field_id = ` + fieldIDSQL + ` GROUP BY value ORDER BY n DESC, value LIMIT ?`,
+		[]any{dataset, field, limit}
+}
