@@ -38,6 +38,12 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ItemsOfARunPaged", func(t *testing.T) { t.Parallel(); testItemsOfARunPaged(t, open(t)) })
 	t.Run("BigNumbers", func(t *testing.T) { t.Parallel(); testBigNumbers(t, open(t)) })
 	t.Run("LinksCappedAndRules", func(t *testing.T) { t.Parallel(); testLinksCappedAndRules(t, open(t)) })
+	t.Run("PutSpider", func(t *testing.T) { t.Parallel(); testPutSpider(t, open(t)) })
+	t.Run("PutSpiderInvalid", func(t *testing.T) { t.Parallel(); testPutSpiderInvalid(t, open(t)) })
+	t.Run("Spiders", func(t *testing.T) { t.Parallel(); testSpiders(t, open(t)) })
+	t.Run("SpidersDefaultLimit", func(t *testing.T) { t.Parallel(); testSpidersDefaultLimit(t, open(t)) })
+	t.Run("DeleteSpider", func(t *testing.T) { t.Parallel(); testDeleteSpider(t, open(t)) })
+	t.Run("RunCounters", func(t *testing.T) { t.Parallel(); testRunCounters(t, open(t)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
