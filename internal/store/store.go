@@ -1,5 +1,6 @@
 // Package store defines the persistence contract of trawl: runs, the
-// frontier of each run, and the items of each dataset. It holds no SQL; the
+// frontier of each run, the items of each dataset, and the spiders the
+// service stores. It holds no SQL; the
 // implementations live in its subpackages and pass one conformance suite.
 package store
 
@@ -101,6 +102,36 @@ type Store interface {
 	// Returns ENOTFOUND for an unknown dataset, EINVALID for a field that
 	// is not one of its columns or a negative limit.
 	FieldValues(ctx context.Context, dataset, field string, limit int) ([]ValueCount, error)
+
+	// PutSpider stores the spider p.Name, inserting it (created true,
+	// Version 1) or replacing its source (created false). A replacement keeps
+	// CreatedAt, sets UpdatedAt and adds 1 to Version. Idempotent: a put whose
+	// Source, Format and Hash equal the stored ones changes nothing and
+	// returns the stored spider with created false. Returns EINVALID for an
+	// empty name or a format other than "yaml" or "json".
+	PutSpider(ctx context.Context, p PutSpiderParams) (s *StoredSpider, created bool, err error)
+
+	// Spider returns the stored spider name. Returns ENOTFOUND if there is
+	// none.
+	Spider(ctx context.Context, name string) (*StoredSpider, error)
+
+	// Spiders lists stored spiders by name ascending, paged by q; an empty
+	// list is not an error. Returns EINVALID for a negative q.Limit.
+	Spiders(ctx context.Context, q SpiderQuery) ([]StoredSpider, error)
+
+	// DeleteSpider removes the stored spider name. It does not delete the
+	// spider's runs or its dataset, which stay listed and exportable.
+	// Returns ENOTFOUND if there is none, so a repeated delete reports it.
+	DeleteSpider(ctx context.Context, name string) error
+
+	// CountRuns returns how many runs have each status. Statuses without
+	// runs are absent from the map.
+	CountRuns(ctx context.Context) (map[trawl.RunStatus]int64, error)
+
+	// QueuedPageCount returns how many pages are queued in runs that have
+	// not reached a final status; the queued pages of finished runs (which
+	// a resume or retry would fetch) are not counted.
+	QueuedPageCount(ctx context.Context) (int64, error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -252,4 +283,38 @@ type RunQuery struct {
 	Status   trawl.RunStatus // "" = every status
 	BeforeID int64           // 0 = from the newest; otherwise runs with a smaller ID (keyset paging)
 	Limit    int             // 0 = 100
+}
+
+// Spider source formats of PutSpiderParams.Format.
+const (
+	FormatYAML = "yaml"
+	FormatJSON = "json"
+)
+
+// PutSpiderParams describe a spider to store.
+type PutSpiderParams struct {
+	Name   string
+	Source []byte // the spider as the user wrote it
+	Format string // FormatYAML or FormatJSON
+	Hash   string // the spec hash of Source (spider.Spider.Hash), as runs record it
+}
+
+// StoredSpider is a spider the service keeps, as it was last put.
+type StoredSpider struct {
+	Name   string `json:"name"`
+	Source []byte `json:"source"`
+	Format string `json:"format"`
+	Hash   string `json:"hash"`
+	// Version is 1 when the spider was created and grows by 1 with each
+	// put that changed it.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SpiderQuery selects stored spiders for Spiders. The zero value lists the
+// first 100 by name.
+type SpiderQuery struct {
+	After string // "" = from the first name; otherwise names after it (keyset paging)
+	Limit int    // 0 = 100
 }

@@ -56,3 +56,40 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("after reopen: %+v, %v", got, err)
 	}
 }
+
+// TestPutSpiderTimes uses the injected clock, which the conformance suite
+// cannot: a change moves UpdatedAt and keeps CreatedAt, an identical put
+// moves neither.
+func TestPutSpiderTimes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trawl.db"), sqlite.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	put := func(src string) *store.StoredSpider {
+		t.Helper()
+		sp, _, err := db.PutSpider(ctx, store.PutSpiderParams{Name: "a", Source: []byte(src), Format: store.FormatYAML, Hash: src})
+		if err != nil {
+			t.Fatalf("PutSpider: %v", err)
+		}
+		return sp
+	}
+	created := now
+	put("v1")
+	now = now.Add(time.Minute)
+	if got := put("v1"); !got.UpdatedAt.Equal(created) {
+		t.Errorf("UpdatedAt after an identical put = %v, want %v", got.UpdatedAt, created)
+	}
+	now = now.Add(time.Minute)
+	put("v2")
+	got, err := db.Spider(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CreatedAt.Equal(created) || !got.UpdatedAt.Equal(now) || got.Version != 2 {
+		t.Errorf("after a change: CreatedAt %v, UpdatedAt %v, Version %d; want %v, %v, 2", got.CreatedAt, got.UpdatedAt, got.Version, created, now)
+	}
+}

@@ -47,6 +47,12 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ItemsProjection", func(t *testing.T) { t.Parallel(); testItemsProjection(t, open(t, nil)) })
 	t.Run("FieldValues", func(t *testing.T) { t.Parallel(); testFieldValues(t, open(t, nil)) })
 	t.Run("ItemQueryErrors", func(t *testing.T) { t.Parallel(); testItemQueryErrors(t, open(t, nil)) })
+	t.Run("PutSpider", func(t *testing.T) { t.Parallel(); testPutSpider(t, open(t, nil)) })
+	t.Run("PutSpiderInvalid", func(t *testing.T) { t.Parallel(); testPutSpiderInvalid(t, open(t, nil)) })
+	t.Run("Spiders", func(t *testing.T) { t.Parallel(); testSpiders(t, open(t, nil)) })
+	t.Run("SpidersDefaultLimit", func(t *testing.T) { t.Parallel(); testSpidersDefaultLimit(t, open(t, nil)) })
+	t.Run("DeleteSpider", func(t *testing.T) { t.Parallel(); testDeleteSpider(t, open(t, nil)) })
+	t.Run("RunCounters", func(t *testing.T) { t.Parallel(); testRunCounters(t, open(t, nil)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
