@@ -133,6 +133,11 @@ type Store interface {
 	// a resume or retry would fetch) are not counted.
 	QueuedPageCount(ctx context.Context) (int64, error)
 
+	// Ping checks that the database answers and that its schema is the one
+	// this binary knows (neither missing a migration nor migrated by a newer
+	// trawl since the store was opened): what /readyz reports.
+	Ping(ctx context.Context) error
+
 	// Close releases the store's resources.
 	Close() error
 }

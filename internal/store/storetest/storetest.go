@@ -19,6 +19,12 @@ type OpenFunc func(t *testing.T, now func() time.Time) store.Store
 
 // Run runs the conformance suite against the stores open returns.
 func Run(t *testing.T, open OpenFunc) {
+	t.Run("Ping", func(t *testing.T) {
+		t.Parallel()
+		if err := open(t, nil).Ping(context.Background()); err != nil {
+			t.Fatalf("Ping of a fresh store: %v", err)
+		}
+	})
 	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t, nil)) })
 	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t, nil)) })
 	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t, nil)) })
