@@ -28,6 +28,7 @@ func commands() []command {
 		{"export", "write a dataset's items to a file or stdout", exportCmd},
 		{"runs", "list the runs in the database", runsCmd},
 		{"datasets", "list the datasets in the database", datasetsCmd},
+		{"serve", "run the HTTP API, the run queue and schedules (a service)", serveCmd},
 		{"demo", "crawl the bundled demo website (no internet needed)", demoCmd},
 		{"version", "print trawl's version", versionCmd},
 		{"help", "show the usage and flags of a command", helpCmd},
