@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"frontier":  {"store", "spider", "urlnorm", "trawl"},
 	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "metrics", "trawl"},
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
+	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
 	"examples":  {},
 	"cli":       {"*"},
