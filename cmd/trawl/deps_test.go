@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "metrics", "trawl"},
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
 	"export":    {"trawl"},
+	"api":       {"store", "spider", "export", "metrics", "trawl"},
 	"examples":  {},
 	"cli":       {"*"},
 	"main":      {"cli"},
