@@ -214,7 +214,7 @@ func itemParams(paged bool) []obj {
 		queryParam("match", "fold makes every filter case-insensitive.", obj{"type": "string", "enum": []string{"exact", "fold"}, "default": "exact"}),
 		{"name": "where", "in": "query", "style": "form", "explode": true,
 			"description": "A filter FIELD=VALUE (FIELD~=VALUE ignores case), for fields named like a parameter; repeatable.",
-			"schema": obj{"type": "array", "items": obj{"type": "string"}}},
+			"schema":      obj{"type": "array", "items": obj{"type": "string"}}},
 		{"name": "filters", "in": "query", "style": "form", "explode": true,
 			"description": "Any other parameter FIELD=VALUE is a filter: a field equals VALUE, or a list field has an element " +
 				"equal to it; FIELD~=VALUE ignores case. Filters are ANDed; a field is filtered once at most.",
@@ -286,7 +286,7 @@ func schemas() obj {
 		"RunStats": object([]string{"pages", "items", "invalid", "errors", "bytes", "queued"}, obj{
 			"pages": integer, "items": integer, "invalid": integer,
 			"errors": obj{"type": "object", "additionalProperties": integer, "description": "Failed pages by error class."},
-			"bytes": integer, "queued": integer, "links_capped": integer,
+			"bytes":  integer, "queued": integer, "links_capped": integer,
 			"rules": array(object([]string{"pages", "matched"}, obj{"pages": integer, "matched": integer, "scripted": integer})),
 		}),
 		"RunList": object([]string{"runs"}, obj{"runs": array(ref("Run")), "next_cursor": str}),
