@@ -66,9 +66,12 @@ func openAPIDocument(withMetrics bool) obj {
 		},
 		"/v1/runs/{id}/cancel": obj{
 			"parameters": []obj{runIDParam()},
-			"post": op("cancelRun", "Cancel a queued run at once, or ask a running run to stop (within 2 s).", nil, nil,
+			"post": op("cancelRun", "Cancel a queued run at once, or ask a running run to stop (within 2 s).", nil, cancelBody(),
 				withAuth(obj{
 					"202": jsonResp("The run after the request.", ref("Run")),
+					"400": problemResp("Malformed body."),
+					"413": problemResp("Body over the size limit."),
+					"415": problemResp("Body not JSON."),
 					"404": problemResp("No such run."),
 					"409": problemResp("The run already finished."),
 				}, true)),
@@ -153,10 +156,12 @@ func open(o obj) obj {
 	return o
 }
 
-// withAuth adds the responses of the token check: 401, and 403 for a
-// route the read-only token may not use (writes).
+// withAuth adds the responses of the token check (401, and 403 for a
+// route the read-only token may not use: writes) and 500, which any /v1
+// route may answer.
 func withAuth(r obj, write bool) obj {
 	r["401"] = problemResp("Missing or wrong token.")
+	r["500"] = problemResp("Internal error: the details are in the server's log, not here.")
 	if write {
 		r["403"] = problemResp("The read-only token may not do this.")
 	}
@@ -234,6 +239,11 @@ func spiderBody() obj {
 	src := obj{"schema": obj{"type": "string"}}
 	return obj{"required": true, "description": "The spider file, YAML or JSON (docs/spider.md).",
 		"content": obj{"application/yaml": src, "text/yaml": src, "application/json": obj{"schema": obj{"type": "object"}}}}
+}
+
+func cancelBody() obj {
+	return obj{"required": false, "description": "None, or an empty JSON object.",
+		"content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false}}}}
 }
 
 func submitBody() obj {
