@@ -232,16 +232,37 @@ type bundle struct {
 	logs   *syncBuffer
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes;
+// wrote is signalled after each write.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		select {
+		case s.wrote <- struct{}{}:
+		default:
+		}
+	}()
 	return s.b.Write(p)
+}
+
+// waitFor waits until the log contains want, for at most 10 s.
+func (s *syncBuffer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for !strings.Contains(s.String(), want) {
+		select {
+		case <-s.wrote:
+		case <-timeout:
+			t.Fatalf("the log has no %q after 10s:\n%s", want, s.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -259,7 +280,7 @@ func setup(t *testing.T, edit func(*api.Config)) *bundle {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b := &bundle{db: db, queue: newCrawlQueue(t, db), logs: &syncBuffer{}}
+	b := &bundle{db: db, queue: newCrawlQueue(t, db), logs: &syncBuffer{wrote: make(chan struct{}, 1)}}
 	cfg := api.Config{
 		Store: db, Queue: b.queue, EventInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
