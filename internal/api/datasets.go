@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,7 +85,7 @@ func (s *server) fieldValues(w http.ResponseWriter, r *http.Request) error {
 var reservedParams = []string{"limit", "cursor", "fields", "since", "match", "where"}
 
 // itemQuery reads the query of an items route: limit (def when absent; 0
-// = no default), cursor, fields, since, match, where, and every other
+// = no default and no cap, for the exports), cursor, fields, since, match, where, and every other
 // parameter as a filter: NAME=VALUE matches exactly (or ignoring case with
 // match=fold), NAME~=VALUE ignoring case.
 func itemQuery(r *http.Request, def int) (store.ItemQuery, error) {
@@ -98,11 +99,12 @@ func itemQuery(r *http.Request, def int) (store.ItemQuery, error) {
 			return q, trawl.Errorf(trawl.EINVALID, "parameter %s given %d times: give it once", name, len(v))
 		}
 	}
-	q.Limit = def
-	if def > 0 || params.Has("limit") {
-		if q.Limit, err = intParam(params, "limit", def, maxItemsLimit); err != nil {
-			return q, err
-		}
+	maxLimit := maxItemsLimit
+	if def == 0 { // an export: no page, so no page size cap
+		maxLimit = math.MaxInt32
+	}
+	if q.Limit, err = intParam(params, "limit", def, maxLimit); err != nil {
+		return q, err
 	}
 	q.After = store.Cursor(params.Get("cursor"))
 	if params.Has("fields") {

@@ -93,6 +93,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad items cursor", "GET", "/v1/datasets/quotes/items?cursor=garbage", "", nil, 400, "invalid", "cursor"},
 		{"zero limit", "GET", "/v1/runs?limit=0", "", nil, 400, "invalid", "limit"},
 		{"huge limit", "GET", "/v1/datasets/quotes/items?limit=1001", "", nil, 400, "invalid", "1000"},
+		{"export limit not a number", "GET", "/v1/datasets/quotes/items.jsonl?limit=all", "", nil, 400, "invalid", "limit"},
 		{"limit not a number", "GET", "/v1/spiders?limit=ten", "", nil, 400, "invalid", "limit"},
 		{"unknown status", "GET", "/v1/runs?status=done", "", nil, 400, "invalid", "done"},
 		{"unknown runs parameter", "GET", "/v1/runs?spidr=quotes", "", nil, 400, "invalid", "spidr"},

@@ -8,7 +8,9 @@ import (
 
 // requestLog logs one line per request: method, path (without the query,
 // which may hold filter values but never a token), status, bytes written
-// and duration. Headers, and so tokens, are never logged.
+// and duration. Headers, and so tokens, are never logged. Probes and
+// scrapes (/healthz, /readyz, /metrics), which come every few seconds, are
+// logged at DEBUG unless they fail.
 func requestLog(log *slog.Logger, now func() time.Time) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -19,7 +21,11 @@ func requestLog(log *slog.Logger, now func() time.Time) func(http.Handler) http.
 				if status == 0 {
 					status = http.StatusOK
 				}
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				level := slog.LevelInfo
+				if quiet(r.URL.Path) && status < 500 {
+					level = slog.LevelDebug
+				}
+				log.LogAttrs(r.Context(), level, "request",
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
 					slog.Int("status", status),
@@ -64,3 +70,8 @@ func (r *recorder) Flush() {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// quiet reports whether path is a probe's or a scraper's.
+func quiet(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+}

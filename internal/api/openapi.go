@@ -209,8 +209,7 @@ func runStatusSchema() obj {
 func itemParams(paged bool) []obj {
 	limit := limitParam(defaultItemsLimit, maxItemsLimit)
 	if !paged {
-		limit = queryParam("limit", "At most this many items; default all.",
-			obj{"type": "integer", "minimum": 1, "maximum": maxItemsLimit})
+		limit = queryParam("limit", "At most this many items; default all.", obj{"type": "integer", "minimum": 1})
 	}
 	return []obj{
 		limit, cursorParam(),
