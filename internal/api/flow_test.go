@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trawl-dev/trawl/internal/api"
 	"github.com/trawl-dev/trawl/internal/export"
 	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -366,5 +367,24 @@ func checkExports(t *testing.T, b *bundle) {
 	r = b.do(t, "GET", "/v1/datasets/quotes/items.jsonl?limit=2", "")
 	if lines := strings.Count(string(r.body), "\n"); lines != 2 {
 		t.Errorf("jsonl with limit 2: %d lines:\n%s", lines, r.body)
+	}
+}
+
+// TestPutJSONSpider: a JSON spider is stored as JSON; YAML sent as JSON is
+// stored as the YAML it is.
+func TestPutJSONSpider(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	b := setup(t, func(c *api.Config) { c.Now = func() time.Time { return now } })
+	src := `{"name": "api", "start_urls": ["http://q.example/"], "items": [{"fields": {"title": "h1"}}], "schedule": "@daily"}`
+	var sp spiderJSON
+	b.do(t, "PUT", "/v1/spiders/api", src, "Content-Type", "application/json; charset=utf-8").mustJSON(t, 201, &sp)
+	if sp.Format != "json" || sp.Source != src || sp.Schedule != "@daily" || sp.NextRunAt == nil ||
+		!sp.NextRunAt.Equal(time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("JSON spider = %+v", sp)
+	}
+	b.do(t, "PUT", "/v1/spiders/quotes", spiderYAML("quotes", "http://q.example"), "Content-Type", "application/json").mustJSON(t, 201, &sp)
+	if sp.Format != "yaml" {
+		t.Errorf("YAML sent as JSON stored with format %q", sp.Format)
 	}
 }

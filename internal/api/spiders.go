@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -94,8 +95,10 @@ func (s *server) putSpider(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// JSON is YAML, so the parser takes either; the format recorded is
+	// JSON only when the body is JSON, whatever the Content-Type claims.
 	format := store.FormatYAML
-	if mt == "application/json" {
+	if mt == "application/json" && json.Valid(body) {
 		format = store.FormatJSON
 	}
 	sp, err := spider.Parse(name, body)
