@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
 	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
+	"api":       {"store", "spider", "export", "metrics", "trawl"},
 	"examples":  {},
 	"cli":       {"*"},
 	"main":      {"cli"},
