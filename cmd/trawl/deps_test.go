@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
 	"api":       {"store", "spider", "export", "metrics", "trawl"},
+	"server":    {"api", "jobs", "crawl", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
 	"examples":  {},
 	"cli":       {"*"},
 	"main":      {"cli"},

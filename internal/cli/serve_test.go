@@ -276,7 +276,7 @@ func TestServeRefusals(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	r := runMain(t, dir, nil, "serve", "--addr", "0.0.0.0:0")
-	if r.code != 1 || !strings.Contains(r.stderr, "without a token") {
+	if r.code != 2 || !strings.Contains(r.stderr, "without a token") {
 		t.Errorf("serve on 0.0.0.0 without a token: exit %d, %q", r.code, r.stderr)
 	}
 	startService(t, dir, "--db", "one.db")

@@ -194,7 +194,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ReadToken: cfg.ReadToken,
 		Logger:    log,
 		Metrics:   metrics.Handler(reg),
-		Ready:     st.Ping,
+		ReadyFunc: st.Ping,
 		Pprof:     cfg.Pprof,
 	})
 	if err != nil {
