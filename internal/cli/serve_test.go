@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -283,5 +284,92 @@ func TestServeRefusals(t *testing.T) {
 	r = runMain(t, dir, nil, "serve", "--db", "one.db", "--addr", "127.0.0.1:0")
 	if r.code != 1 || !strings.Contains(r.stderr, "another trawl serve is using") {
 		t.Errorf("second serve on one database: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestServeRefusesPrivateNetworks: without --allow-private-networks, runs
+// of the service reach neither a loopback IP nor a name that resolves to
+// one, and the run says why. (Redirects and DNS answers into private
+// ranges are refused by the same dial-time guard: internal/fetch's guard
+// tests.)
+func TestServeRefusesPrivateNetworks(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	hits := 0
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		fmt.Fprint(w, `<title>internal admin</title>`)
+	}))
+	t.Cleanup(site.Close)
+	port := site.URL[strings.LastIndex(site.URL, ":")+1:]
+	svc := startService(t, t.TempDir(), "--db", "svc.db")
+	for _, start := range []string{site.URL + "/", "http://localhost:" + port + "/"} {
+		svc.putSpider(t, "probe", fmt.Sprintf("name: probe\nstart_urls: [%q]\nitems: [{fields: {title: title}}]\n", start))
+		run := svc.startRun(t, "probe")
+		end := svc.waitRun(t, run.ID, 30*time.Second)
+		if end.Status != "failed" {
+			t.Errorf("run of %s ended %s, want failed", start, end.Status)
+		}
+		code, body := svc.call(t, "GET", fmt.Sprintf("/v1/runs/%d", run.ID), "", "")
+		if code != http.StatusOK || !strings.Contains(string(body), "blocked_network") {
+			t.Errorf("run of %s: %d %s; want its errors to name blocked_network", start, code, body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != 0 {
+		t.Errorf("the loopback site got %d requests, want 0", hits)
+	}
+}
+
+// TestServeMetrics checks /metrics after a run: the engine's page and
+// item counters, the run gauges read from the database, and the queue.
+func TestServeMetrics(t *testing.T) {
+	t.Parallel()
+	const pages = 20
+	site, _, _ := slowSite(t, pages, pages)
+	svc := startService(t, t.TempDir(), "--db", "svc.db", "--allow-private-networks")
+	svc.putSpider(t, "chain", chainYAML(site.URL))
+	run := svc.startRun(t, "chain")
+	if end := svc.waitRun(t, run.ID, 30*time.Second); end.Status != "succeeded" {
+		t.Fatalf("run ended %s", end.Status)
+	}
+	wants := []string{
+		`trawl_pages_total{class="2xx"} 20`,
+		`trawl_items_total 40`,
+		`trawl_runs{status="succeeded"} 1`,
+		`trawl_queue_depth 0`,
+		`trawl_frontier_queued_pages 0`,
+		`trawl_jobs_processed_total{kind="trawl_run",outcome="completed"} 1`,
+		`trawl_fetch_duration_seconds_count 20`,
+		`go_goroutines`,
+	}
+	// The job is counted when River hears back from the worker, a moment
+	// after the run's row says succeeded.
+	var body []byte
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var code int
+		code, body = svc.call(t, "GET", "/metrics", "", "")
+		if code != http.StatusOK {
+			t.Fatalf("/metrics: %d", code)
+		}
+		if !strings.Contains(string(body), wants[5]) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+	if code, body := svc.call(t, "GET", "/readyz", "", ""); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s", code, body)
 	}
 }
