@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -133,15 +131,6 @@ func report(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "trawl: %v\n", err)
 		return ExitError
 	}
-}
-
-// newLogger returns the logger for diagnostics on stderr.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, usageErrorf("invalid log level %q: use debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // isTerminal reports whether w is a terminal.

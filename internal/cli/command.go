@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 
-	"github.com/agnivade/levenshtein"
-
+	"github.com/trawl-dev/trawl/internal/config"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -107,15 +105,5 @@ func versionCmd(_ context.Context, args []string, env Env) error {
 // suggest returns the candidate nearest to s by edit distance, or "" when
 // none is near enough to be what the user meant.
 func suggest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := levenshtein.ComputeDistance(strings.ToLower(s), c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD > max(2, len(s)/3) || bestD >= len(s) {
-		return ""
-	}
-	return best
+	return config.Suggest(s, candidates)
 }
