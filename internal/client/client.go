@@ -209,4 +209,3 @@ func (c *Client) call(ctx context.Context, r request, out any) (int, error) {
 	}
 	return resp.StatusCode, nil
 }
-
