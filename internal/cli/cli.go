@@ -32,6 +32,9 @@ type Env struct {
 	Stderr io.Writer
 	// Getenv reads an environment variable; nil means none are set.
 	Getenv func(string) string
+	// Environ lists the environment as KEY=value (os.Environ), to warn of
+	// misspelt TRAWL_ variables; nil skips that warning.
+	Environ func() []string
 	// Dir is the working directory for default paths; "" means the
 	// process's own.
 	Dir string
