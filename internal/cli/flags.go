@@ -192,6 +192,9 @@ func (fs *flagSet) printUsage(w io.Writer) {
 		width = max(width, len(r.left))
 	}
 	example := "db"
+	if fs.Lookup(example) == nil && fs.Lookup("server") != nil {
+		example = "server"
+	}
 	if fs.Lookup(example) == nil {
 		fs.VisitAll(func(f *flag.Flag) {
 			if example == "db" && len(f.Name) > 1 {

@@ -173,7 +173,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("%s %s: %w", r.method, c.base.Host, unwrapURLError(err))
+		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.base.Host, unwrapURLError(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()
