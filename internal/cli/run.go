@@ -118,7 +118,7 @@ func loadSpider(path string, env Env) (*spider.Spider, error) {
 func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) error {
 	logger, err := logging.New(env.Stderr, o.logFormat, o.logLevel)
 	if err != nil {
-		return usageErrorf("%s", trawl.ErrorMessage(err))
+		return &usageError{msg: trawl.ErrorMessage(err), cmd: o.command}
 	}
 	// Validate the output before crawling: finding out afterwards is too late.
 	format, err := outputFormat(o.command, o.output, o.format, env)
