@@ -55,10 +55,11 @@ func runsList(ctx context.Context, args []string, env Env) error {
 	if limit < 1 {
 		return fs.usageErrorf("--limit must be at least 1, got %d", limit)
 	}
-	if r.server != "" {
-		if given := fs.given(); given["db"] {
-			return fs.usageErrorf("--db reads a local database and --server a server's: give one of them")
-		}
+	local, err := isLocal(fs, r)
+	if err != nil {
+		return err
+	}
+	if !local {
 		return remoteRuns(ctx, fs, r, spiderName, trawl.RunStatus(status), limit, env)
 	}
 	st, err := openExistingStore(ctx, db, env)

@@ -31,7 +31,7 @@ type progress struct {
 	rate       float64
 	runStarted time.Time
 	done       chan struct{}
-	wg    sync.WaitGroup
+	wg         sync.WaitGroup
 }
 
 func newProgress(w io.Writer, begin trawl.RunStats, quiet bool, interval time.Duration) *progress {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/trawl-dev/trawl/internal/client"
 	"github.com/trawl-dev/trawl/internal/spider"

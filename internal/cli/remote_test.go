@@ -270,9 +270,14 @@ func TestRunsAgainstDouble(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, `runs get: "x" is not a run ID`) {
 		t.Errorf("get x: exit %d, %q", r.code, r.stderr)
 	}
-	r = runMain(t, dir, env, "runs", "--db", "other.db")
+	r = runMain(t, dir, env, "runs", "--db", "other.db", "--server", srv.URL)
 	if r.code != 2 || !strings.Contains(r.stderr, "give one of them") {
-		t.Errorf("--db with a server: exit %d, %q", r.code, r.stderr)
+		t.Errorf("--db with --server: exit %d, %q", r.code, r.stderr)
+	}
+	// --db on the command line beats TRAWL_SERVER in the environment.
+	r = runMain(t, dir, env, "runs", "get", "1", "--db", "other.db")
+	if r.code != 1 || !strings.Contains(r.stderr, "no database at") {
+		t.Errorf("--db with TRAWL_SERVER: exit %d, %q", r.code, r.stderr)
 	}
 	// Without a server, runs reads the local database and start refuses.
 	r = runMain(t, dir, nil, "runs")

@@ -42,6 +42,20 @@ func remoteRuns(ctx context.Context, fs *flagSet, r remote, spiderName string, s
 	return nil
 }
 
+// isLocal reports whether a command that reads a local database or a
+// server (runs, runs get) reads the database: when no server is named, or
+// --db is given on the command line and the server only by TRAWL_SERVER.
+func isLocal(fs *flagSet, r remote) (bool, error) {
+	given := fs.given()
+	switch {
+	case given["db"] && given["server"]:
+		return false, fs.usageErrorf("--db reads a local database and --server a server's: give one of them")
+	case given["db"]:
+		return true, nil
+	}
+	return r.server == "", nil
+}
+
 // runID parses the ID argument of a runs subcommand.
 func runID(fs *flagSet, pos []string) (int64, error) {
 	if len(pos) != 1 {
@@ -69,7 +83,11 @@ func runsGet(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if r.server == "" {
+	local, err := isLocal(fs, r)
+	if err != nil {
+		return err
+	}
+	if local {
 		st, err := openExistingStore(ctx, db, env)
 		if err != nil {
 			return err

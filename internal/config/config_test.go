@@ -271,3 +271,34 @@ func TestRegisterHelp(t *testing.T) {
 		t.Errorf("--max-runs 0: %v; want must be at least 1", err)
 	}
 }
+
+// TestOperationsExample loads the example file of docs/operations.md: it
+// must be valid and set every setting, so the docs cannot drift from the
+// table.
+func TestOperationsExample(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/operations.md has no ```yaml example")
+	}
+	c, res, err := load(t, nil, nil, example)
+	if err != nil {
+		t.Fatalf("the example does not load: %v", err)
+	}
+	for _, s := range config.ServeSettings(&config.Serve{}).Settings() {
+		if res.Origins[s.Name] != config.FromFile {
+			t.Errorf("the example does not set %s", s.Name)
+		}
+		if !strings.Contains(string(doc), "| `"+s.Name+"` | ") {
+			t.Errorf("docs/operations.md has no table row for %s", s.Name)
+		}
+	}
+	if c.LogFormat != "json" || c.RetainFrontier != config.DefaultRetainFrontier {
+		t.Errorf("example read as %+v", c)
+	}
+}
