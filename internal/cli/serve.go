@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
-	"time"
 
-	"github.com/trawl-dev/trawl/internal/crawl"
+	"github.com/trawl-dev/trawl/internal/config"
+	"github.com/trawl-dev/trawl/internal/logging"
 	"github.com/trawl-dev/trawl/internal/server"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -20,44 +19,21 @@ Prometheus metrics at /metrics. SIGTERM or Ctrl-C stops it gracefully: pages
 in flight commit, and interrupted runs resume on the next start; a second
 signal exits at once. See docs/operations.md.`
 
-// serveOptions are the settings of `trawl serve`.
-type serveOptions struct {
-	addr, db                string
-	token, readToken        string
-	maxRuns, concurrency    int
-	stall, shutdown, retain time.Duration
-	allowPrivate, pprof     bool
-	logFormat, logLevel     string
-}
-
 func serveCmd(ctx context.Context, args []string, env Env) error {
 	flags := newFlagSet("serve", "[flags]", serveAbout)
-	var o serveOptions
-	flags.StringVar(&o.addr, "addr", server.DefaultAddr, "listen on `HOST:PORT`; a non-loopback address needs --token")
-	flags.StringVar(&o.db, "db", DefaultDB, "database: a SQLite `FILE`")
-	flags.StringVar(&o.token, "token", env.Getenv("TRAWL_TOKEN"), "require `TOKEN` as a Bearer token on every /v1 route (env TRAWL_TOKEN)")
-	flags.StringVar(&o.readToken, "read-token", env.Getenv("TRAWL_READ_TOKEN"), "a second `TOKEN` that may use the GET routes only (env TRAWL_READ_TOKEN)")
-	flags.IntVar(&o.maxRuns, "max-runs", server.DefaultMaxRuns, "crawl at most `N` runs at once; more wait in the queue")
-	flags.IntVar(&o.concurrency, "concurrency", crawl.DefaultConcurrency, "at most `N` requests in flight across all runs")
-	flags.DurationVar(&o.stall, "stall-timeout", server.DefaultStallTimeout, "fail a run that finished no page for `DURATION`")
-	flags.DurationVar(&o.shutdown, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGTERM, let requests and pages in flight finish for up to `DURATION`")
-	flags.DurationVar(&o.retain, "retain-frontier", server.DefaultRetainFrontier, "keep the frontier of a finished run for `DURATION` (its summary, failed pages and items stay); -1s keeps it forever")
-	flags.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let runs fetch loopback, private, link-local and metadata addresses (refused by default)")
-	flags.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (behind the token)")
-	flags.StringVar(&o.logFormat, "log-format", "text", "log `FORMAT`: text or json")
-	flags.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` and above: debug, info, warn or error")
-	pos, err := flags.parse(args, env)
+	var o config.Serve
+	pos, _, err := flags.parseSettings(args, env, config.ServeSettings(&o))
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
 		return flags.usageErrorf("serve takes no arguments, got %q", pos)
 	}
-	logger, err := newServiceLogger(env, o.logFormat, o.logLevel)
+	logger, err := logging.New(env.Stderr, o.LogFormat, o.LogLevel)
 	if err != nil {
 		return flags.usageErrorf("%v", err)
 	}
-	st, err := openStore(ctx, o.db, env)
+	st, err := openStore(ctx, o.DB, env)
 	if err != nil {
 		return err
 	}
@@ -74,16 +50,16 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 	err = server.Run(ctx, server.Config{
 		Store:                st,
 		DBPath:               p.Path(),
-		Addr:                 o.addr,
-		Token:                o.token,
-		ReadToken:            o.readToken,
-		MaxRuns:              o.maxRuns,
-		Concurrency:          o.concurrency,
-		StallTimeout:         o.stall,
-		ShutdownTimeout:      o.shutdown,
-		RetainFrontier:       o.retain,
-		AllowPrivateNetworks: o.allowPrivate,
-		Pprof:                o.pprof,
+		Addr:                 o.Addr,
+		Token:                o.Token,
+		ReadToken:            o.ReadToken,
+		MaxRuns:              o.MaxRuns,
+		Concurrency:          o.Concurrency,
+		StallTimeout:         o.StallTimeout,
+		ShutdownTimeout:      o.ShutdownTimeout,
+		RetainFrontier:       o.RetainFrontier,
+		AllowPrivateNetworks: o.AllowPrivateNetworks,
+		Pprof:                o.Pprof,
 		LockFunc:             serviceLockFunc(p.Path()),
 		Logger:               logger,
 	})
@@ -96,23 +72,6 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	return nil
-}
-
-// newServiceLogger is the structured log of a long-running process, on
-// stderr, as text or JSON.
-func newServiceLogger(env Env, format, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: l}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
 // serviceLockFunc is the service's dataset lock (jobs.Config.LockFunc): the

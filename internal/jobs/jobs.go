@@ -49,7 +49,8 @@ type Config struct {
 	MaxRuns int
 	// StallTimeout fails a running run when no page finished for that
 	// long, with the error "stalled: no page finished for 10m0s". Default
-	// StallTimeoutDefault (10 minutes).
+	// StallTimeoutDefault (10 minutes); negative never fails a run for
+	// stalling.
 	StallTimeout time.Duration
 	// NewCrawler builds the engine that crawls a run of sp (the serve
 	// builds it with its fetch settings: the private-network guard, ...).
@@ -99,8 +100,6 @@ func (c *Config) validate() error {
 		return errors.New("jobs: Config.NewCrawler is required")
 	case c.MaxRuns < 0:
 		return fmt.Errorf("jobs: MaxRuns %d is negative", c.MaxRuns)
-	case c.StallTimeout < 0:
-		return fmt.Errorf("jobs: StallTimeout %v is negative", c.StallTimeout)
 	}
 	return nil
 }

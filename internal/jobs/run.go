@@ -173,7 +173,7 @@ func (s *Service) watch(ctx context.Context, id int64, cancel context.CancelCaus
 			cancel(trawl.ErrRunCanceled)
 			return
 		}
-		if idle := s.cfg.Now().Sub(time.Unix(0, lastProgress.Load())); idle >= s.cfg.StallTimeout {
+		if idle := s.cfg.Now().Sub(time.Unix(0, lastProgress.Load())); s.cfg.StallTimeout > 0 && idle >= s.cfg.StallTimeout {
 			cancel(errStalled)
 			return
 		}

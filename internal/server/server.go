@@ -7,6 +7,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,13 +31,11 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// Defaults of Config.
+// Defaults of Config (internal/config holds those of the command line).
 const (
 	DefaultAddr            = "127.0.0.1:8080"
 	DefaultMaxRuns         = 2
 	DefaultShutdownTimeout = 30 * time.Second
-	DefaultStallTimeout    = 10 * time.Minute
-	DefaultRetainFrontier  = 7 * 24 * time.Hour
 	// compactEvery is how often finished runs' frontiers are compacted.
 	compactEvery = time.Hour
 )
@@ -61,13 +60,14 @@ type Config struct {
 	// Concurrency caps requests in flight across all runs. Default
 	// crawl.DefaultConcurrency.
 	Concurrency int
-	// StallTimeout fails a run that finished no page for that long.
+	// StallTimeout fails a run that finished no page for that long; 0
+	// never does.
 	StallTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown: requests and pages in
 	// flight get this long to finish.
 	ShutdownTimeout time.Duration
-	// RetainFrontier is how long the frontier of a finished run is kept;
-	// negative keeps it forever.
+	// RetainFrontier is how long the frontier of a finished run is kept
+	// before it is compacted; 0 compacts it at once, negative never.
 	RetainFrontier time.Duration
 	// AllowPrivateNetworks lets runs fetch loopback, private, link-local
 	// and metadata addresses (refused by default: a spider submitted over
@@ -103,14 +103,8 @@ func (c *Config) validate() error {
 	if c.Concurrency < 0 {
 		return trawl.Errorf(trawl.EINVALID, "concurrency %d: must be at least 1", c.Concurrency)
 	}
-	if c.StallTimeout == 0 {
-		c.StallTimeout = DefaultStallTimeout
-	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if c.RetainFrontier == 0 {
-		c.RetainFrontier = DefaultRetainFrontier
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -177,7 +171,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Store:        st,
 		DBPath:       cfg.DBPath,
 		MaxRuns:      cfg.MaxRuns,
-		StallTimeout: cfg.StallTimeout,
+		StallTimeout: cmp.Or(cfg.StallTimeout, -1), // 0: never
 		NewCrawler:   func(*spider.Spider) (runner.Crawler, error) { return engine, nil },
 		LockFunc:     cfg.LockFunc,
 		Logger:       log,
