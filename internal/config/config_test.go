@@ -113,7 +113,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Serve{
-		Addr: "127.0.0.1:8080", DB: "trawl.db", MaxRuns: 2, StallTimeout: 10 * time.Minute,
+		Addr: "127.0.0.1:8080", DB: "trawl.db", MaxRuns: 2, Concurrency: 64, StallTimeout: 10 * time.Minute,
 		ShutdownTimeout: 30 * time.Second, RetainFrontier: 7 * 24 * time.Hour, LogFormat: "text", LogLevel: "info",
 	}
 	if diff := cmp.Diff(want, *c); diff != "" {
@@ -148,8 +148,8 @@ func TestFileErrors(t *testing.T) {
 		want       []string // after "FILE:"
 	}{
 		{"unknown key with suggestion", "addr: 127.0.0.1:9\nmax_runs: 3\n", []string{`2:1: unknown key "max_runs"; did you mean "max-runs"?`}},
-		{"unknown key without suggestion", "zzzzzz: 1\n", []string{`1:1: unknown key "zzzzzz"; the keys are addr, db, token, read-token, max-runs, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
-		{"config is not a key", "config: other.yaml\n", []string{`1:1: unknown key "config"; the keys are addr, db, token, read-token, max-runs, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
+		{"unknown key without suggestion", "zzzzzz: 1\n", []string{`1:1: unknown key "zzzzzz"; the keys are addr, db, token, read-token, max-runs, concurrency, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
+		{"config is not a key", "config: other.yaml\n", []string{`1:1: unknown key "config"; the keys are addr, db, token, read-token, max-runs, concurrency, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
 		{"int as string", "max-runs: many\n", []string{`1:11: max-runs: want a whole number, at least 1, got "many"`}},
 		{"duration without unit", "stall-timeout: 30\n", []string{`1:16: stall-timeout: want a duration like 30s, 10m or 7d, got the number 30`}},
 		{"bool as string", "pprof: \"yes\"\n", []string{`1:8: pprof: want true or false, got "yes"`}},
