@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -371,5 +372,63 @@ func TestServeMetrics(t *testing.T) {
 	}
 	if code, body := svc.call(t, "GET", "/readyz", "", ""); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s", code, body)
+	}
+}
+
+// TestServeWithCLIClients drives a real `trawl serve` with trawl's own
+// clients, as a user away from the server would: apply a folder of
+// spiders, start a run and watch it to the end, then query its items.
+func TestServeWithCLIClients(t *testing.T) {
+	t.Parallel()
+	const pages = 30
+	site, _, _ := slowSite(t, pages, pages)
+	dir := t.TempDir()
+	writeFile(t, dir, "trawl.yaml", "token: s3cret\nmax-runs: 1\n")
+	svc := startService(t, dir, "--db", "svc.db", "--allow-private-networks", "--config", "trawl.yaml")
+	// The config file's token is in force.
+	if code, _ := svc.call(t, "GET", "/v1/spiders", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("GET /v1/spiders without the token from the config file: %d, want 401", code)
+	}
+	env := map[string]string{"TRAWL_SERVER": svc.base, "TRAWL_TOKEN": "s3cret"}
+	spiders := filepath.Join(dir, "spiders")
+	if err := os.Mkdir(spiders, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, spiders, "chain.yaml", chainYAML(site.URL))
+
+	if r := runMain(t, dir, env, "apply", "spiders"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "chain") {
+		t.Fatalf("apply: %+v", r)
+	}
+	r := runMain(t, dir, env, "runs", "start", "chain", "--watch")
+	if r.code != 0 || !strings.Contains(r.stderr, "run 1 finished: 30 pages, 60 items, 0 errors") {
+		t.Fatalf("runs start --watch: %+v\n%s", r, svc.logs())
+	}
+	r = runMain(t, dir, env, "items", "chain", "--where", "text=item 7-b", "--format", "jsonl")
+	if r.code != 0 || strings.TrimSpace(r.stdout) == "" || len(lines(r.stdout)) != 1 || !strings.Contains(r.stdout, `"item 7-b"`) {
+		t.Errorf("items --where text=item 7-b: %+v", r)
+	}
+	r = runMain(t, dir, env, "runs", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "succeeded") {
+		t.Errorf("runs list: %+v", r)
+	}
+	// A local `trawl run` of the same spider on the same file shows in the
+	// service's history.
+	writeFile(t, dir, "chain.yaml", chainYAML(site.URL))
+	if r := runMain(t, dir, nil, "run", "chain.yaml", "--db", "svc.db", "--quiet"); r.code != 0 {
+		t.Fatalf("trawl run on the service's database: %+v", r)
+	}
+	req, _ := http.NewRequest("GET", svc.base+"/v1/runs?spider=chain", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var list struct {
+		Runs []runJSON `json:"runs"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Runs) != 2 {
+		t.Errorf("runs of chain after a service run and a trawl run: %s (%v), want 2", body, err)
 	}
 }
