@@ -6,12 +6,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 
 	"github.com/trawl-dev/trawl/internal/store"
 )
@@ -91,22 +92,20 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	// persistent, later connections find it in the file).
 	params := fmt.Sprintf("_busy_timeout=%d&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)", busyTimeoutMS)
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
-	var err error
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY on lock upgrade. temp_store=MEMORY
 	// keeps the statement journal in memory: a CommitPages transaction
 	// outgrows its 64 KiB spill threshold, and every multi-row or
 	// triggered write then paid pwrite calls to a temporary file. The
 	// writer runs no large sorts, so the memory stays small.
-	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=temp_store(MEMORY)"); err != nil {
+	drv, err := newDriver()
+	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	db.write = sql.OpenDB(connector{drv, dsn + "&_txlock=immediate&_pragma=temp_store(MEMORY)"})
 	db.write.SetMaxOpenConns(1)
 	db.write.SetConnMaxIdleTime(0)
-	if db.read, err = sql.Open("sqlite", dsn+"&_query_only=1"); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	db.read = sql.OpenDB(connector{drv, dsn + "&_query_only=1"})
 	db.read.SetMaxOpenConns(cmp.Or(cfg.Readers, 4))
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -118,6 +117,34 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	}
 	return db, nil
 }
+
+// newDriver returns a SQLite driver of its own (not the process-wide
+// "sqlite" one) with the functions the store's queries call:
+// trawl_fold(text), the case fold of the value index (fold).
+func newDriver() (*sqlite.Driver, error) {
+	d := &sqlite.Driver{}
+	err := d.RegisterDeterministicScalarFunction("trawl_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return fold(v), nil
+		case []byte:
+			return fold(string(v)), nil
+		case nil:
+			return nil, nil
+		}
+		return nil, fmt.Errorf("trawl_fold: want text, got %T", args[0])
+	})
+	return d, err
+}
+
+// connector opens connections of a driver with one DSN (sql.OpenDB).
+type connector struct {
+	d   *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.d }
 
 // Checkpoint copies the write-ahead log into the database file without
 // waiting for readers (PRAGMA wal_checkpoint(PASSIVE)). Close does the same;
