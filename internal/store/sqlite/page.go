@@ -113,6 +113,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
 	c.values.committed()
+	db.ckpt.committed()
 	res.Stats = stats
 	return res, nil
 }

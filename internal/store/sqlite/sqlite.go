@@ -43,6 +43,8 @@ type DB struct {
 	commitStmts *commitStmts
 	// fields caches item_fields ids across CommitPages transactions.
 	fields *fieldCache
+	// ckpt checkpoints the write-ahead log off the commit path.
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -98,11 +100,12 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	// outgrows its 64 KiB spill threshold, and every multi-row or
 	// triggered write then paid pwrite calls to a temporary file. The
 	// writer runs no large sorts, so the memory stays small.
+	// wal_autocheckpoint and cache_size: see writerPragmas.
 	drv, err := newDriver()
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.write = sql.OpenDB(connector{drv, dsn + "&_txlock=immediate&_pragma=temp_store(MEMORY)"})
+	db.write = sql.OpenDB(connector{drv, dsn + "&_txlock=immediate&_pragma=temp_store(MEMORY)" + writerPragmas})
 	db.write.SetMaxOpenConns(1)
 	db.write.SetConnMaxIdleTime(0)
 	db.read = sql.OpenDB(connector{drv, dsn + "&_query_only=1"})
@@ -115,7 +118,81 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, openError(path, err)
 	}
+	db.ckpt = newCheckpointer(sql.OpenDB(connector{drv, dsn}))
 	return db, nil
+}
+
+// writerPragmas tune the write connection for the crawl's commits.
+//
+// wal_autocheckpoint: the commit that grows the write-ahead log past the
+// threshold (1000 pages by default) copies it into the database file and
+// syncs both files, on the crawl's commit path. The checkpointer does
+// that in the background instead; the writer's own checkpoint stays as a
+// backstop, at 16384 pages (64 MiB), should the checkpointer fall behind.
+//
+// cache_size: the value index touches pages all over its B-tree (a unique
+// value lands at a random place), more than the default 2 MiB page cache
+// holds, and a miss is a read from the file. 32 MiB holds the hot pages of
+// millions of items.
+const writerPragmas = "&_pragma=wal_autocheckpoint(16384)&_pragma=cache_size(-32768)"
+
+// checkpointEvery is the least time between two background checkpoints:
+// a page written by many commits in that time is copied once.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpointer copies the write-ahead log into the database file on a
+// connection of its own, while the writer goes on: a PASSIVE checkpoint
+// takes no lock that the writer needs. Commits kick it; it runs at most
+// once per checkpointEvery.
+type checkpointer struct {
+	conn *sql.DB
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newCheckpointer(conn *sql.DB) *checkpointer {
+	conn.SetMaxOpenConns(1)
+	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// committed tells the checkpointer that a transaction committed.
+func (c *checkpointer) committed() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.done)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		}
+		// An error is left to the next try, and to the writer's own
+		// checkpoint (writerPragmas): nothing is lost, the log only grows.
+		c.conn.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		t.Reset(checkpointEvery)
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// close stops the checkpointer and closes its connection.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.done
+	return c.conn.Close()
 }
 
 // newDriver returns a SQLite driver of its own (not the process-wide
@@ -161,8 +238,12 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	var ckptErr error
+	if db.ckpt != nil {
+		ckptErr = db.ckpt.close()
+	}
 	if db.commitStmts != nil {
 		db.commitStmts.close()
 	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(ckptErr, db.read.Close(), db.write.Close())
 }

@@ -212,9 +212,13 @@ type valueStmts struct {
 // with more is written in several.
 const valueBatch = 8
 
-// insValuesSQL returns the insert of k value rows.
+// insValuesSQL returns the insert of k value rows. OR IGNORE changes no
+// result (the rows are distinct and new: replace writes only the rows the
+// item did not have) but spares SQLite the statement journal, which a
+// multi-row insert that could abort half-way must keep: a copy of every
+// page the statement changes.
 func insValuesSQL(k int) string {
-	return `INSERT INTO item_values (field_id, hash, item_id, value) VALUES (?, ?, ?, ?)` +
+	return `INSERT OR IGNORE INTO item_values (field_id, hash, item_id, value) VALUES (?, ?, ?, ?)` +
 		strings.Repeat(`, (?, ?, ?, ?)`, k-1)
 }
 
