@@ -20,7 +20,8 @@ import (
 // A crawl mostly stores new items, so the insert comes first: when it
 // takes, LastInsertId is the id (the run_items trigger's own insert does
 // not leak out of the trigger) and the item has no old value rows; only a
-// conflict costs a probe for the id and the run.
+// conflict costs a probe for the id, the run and the old data, whose
+// values name the value rows to replace.
 func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (bool, error) {
 	data, err := it.MarshalJSON()
 	if err != nil {
@@ -34,30 +35,38 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 	if err != nil {
 		return false, err
 	}
-	fresh := n == 1
-	var id int64
-	if fresh {
+	var (
+		id  int64
+		old []fieldValues // the values the item had, none when fresh
+	)
+	if n == 1 {
 		if id, err = res.LastInsertId(); err != nil {
 			return false, err
 		}
 	} else {
-		var runID int64
-		if err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID); err != nil {
+		var (
+			runID   int64
+			oldData string
+		)
+		if err := c.itemRun.QueryRowContext(ctx, c.dataset, it.Key).Scan(&id, &runID, &oldData); err != nil {
 			return false, fmt.Errorf("find: %w", err)
 		}
 		if runID == c.runID {
 			return false, nil
+		}
+		if old, err = rawFieldValues(oldData); err != nil {
+			return false, fmt.Errorf("index: stored item %d: %w", id, err)
 		}
 		if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
 			return false, err
 		}
 	}
 	// Its value rows follow, in the same transaction.
-	fields, err := itemFieldValues(it)
+	fields, err := itemFieldValues(it, data)
 	if err != nil {
 		return false, fmt.Errorf("index: %w", err)
 	}
-	if err := c.values.replace(ctx, id, fields, fresh); err != nil {
+	if err := c.values.replace(ctx, id, fields, old); err != nil {
 		return false, fmt.Errorf("index: %w", err)
 	}
 	return true, nil

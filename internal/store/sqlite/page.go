@@ -113,6 +113,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
 	c.values.committed()
+	db.ckpt.committed()
 	res.Stats = stats
 	return res, nil
 }
@@ -138,7 +139,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		done:    prep(`UPDATE pages SET state = ?, status = ?, error_class = ?, error = ?, attempts = ?, bytes = ?, fetched_at = ? WHERE id = ? AND run_id = ? AND state = ?`),
 		touch:   prep(`UPDATE datasets SET updated_at = ? WHERE name = ?`),
 		// See upsertItem: insert, and only on a conflict probe and update.
-		itemRun: prep(`SELECT id, run_id FROM items WHERE dataset = ? AND key = ?`),
+		itemRun: prep(`SELECT id, run_id, data FROM items WHERE dataset = ? AND key = ?`),
 		insItem: prep(`INSERT INTO items (dataset, key, url, data, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dataset, key) DO NOTHING`),
 		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),

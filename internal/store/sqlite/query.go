@@ -256,10 +256,10 @@ const fieldIDSQL = `(SELECT id FROM item_fields WHERE dataset = ? AND name = ?)`
 // in id order, so a page costs the same at any size of the dataset:
 //
 //   - no filter: the items table's rowid range from the cursor;
-//   - filters: the first filter's range of item_values_folded (the fold
-//     of its value; an exact filter checks value on the entry), from the
-//     cursor, each row joined to its item by rowid; further
-//     filters are probes of the item's own value rows (primary key);
+//   - filters: the first filter's range of item_values' key (the hash of
+//     the value's fold; the value or its fold checked on the entry), from
+//     the cursor, each row joined to its item by rowid; further filters
+//     are probes of the same key with the item's id;
 //   - since alone: items_updated, then a sort of the matches (recent items
 //     are few; see docs/storage.md);
 //   - a run: run_items' primary key.
@@ -287,20 +287,15 @@ func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
 	var b strings.Builder
 	var args []any
 	first := q.Filters[0]
-	// Both kinds of filter read the range of the value's fold; an exact
-	// one also compares value, on the index entry.
-	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v INDEXED BY item_values_folded CROSS JOIN items i ON i.id = v.item_id
-		WHERE v.field_id = %s AND v.folded = ? AND v.item_id > ?`, fieldIDSQL)
-	args = append(args, q.Dataset, first.Field, fold(first.Value), after)
-	if !first.Fold {
-		b.WriteString(` AND v.value = ?`)
-		args = append(args, first.Value)
-	}
+	// Both kinds of filter read the range of the value's hash; an exact
+	// one compares value on the entry, a case-insensitive one its fold.
+	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v CROSS JOIN items i ON i.id = v.item_id
+		WHERE v.field_id = %s AND v.hash = ? AND v.item_id > ? AND %s`, fieldIDSQL, valueCheck("v", first))
+	args = append(args, q.Dataset, first.Field, valueHash(first.Value), after, filterValue(first))
 	for _, f := range q.Filters[1:] {
-		col := valueColumn(f)
 		fmt.Fprintf(&b, `
-		AND EXISTS (SELECT 1 FROM item_values w WHERE w.item_id = i.id AND w.field_id = %s AND w.%s = ?)`, fieldIDSQL, col)
-		args = append(args, q.Dataset, f.Field, filterValue(f))
+		AND EXISTS (SELECT 1 FROM item_values w WHERE w.field_id = %s AND w.hash = ? AND w.item_id = i.id AND %s)`, fieldIDSQL, valueCheck("w", f))
+		args = append(args, q.Dataset, f.Field, valueHash(f.Value), filterValue(f))
 	}
 	if !q.Since.IsZero() {
 		b.WriteString(`
@@ -312,12 +307,14 @@ func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
 	return b.String(), append(args, n)
 }
 
-// valueColumn is the column of item_values a filter compares.
-func valueColumn(f store.FieldFilter) string {
+// valueCheck is the condition a filter puts on the value of a row of
+// item_values (alias t) whose hash matched: equality, or equality of the
+// fold (trawl_fold, registered by Open).
+func valueCheck(t string, f store.FieldFilter) string {
 	if f.Fold {
-		return "folded"
+		return "trawl_fold(" + t + ".value) = ?"
 	}
-	return "value"
+	return t + ".value = ?"
 }
 
 func filterValue(f store.FieldFilter) string {
@@ -356,15 +353,15 @@ func (db *DB) FieldValues(ctx context.Context, dataset, field string, limit int)
 	return out, rows.Err()
 }
 
-// fieldValuesQuery groups the field's range of item_values_folded (a
-// covering read, no JSON); the range is in fold then item order, so the
-// grouping sorts it, then the groups are sorted by count. Linear scans with
-// a sort were judged worth a second index's cost on every commit.
+// fieldValuesQuery groups the field's range of item_values (its key, no
+// JSON); the range is in hash then item order, so the grouping sorts it,
+// then the groups are sorted by count. Linear scans with a sort were judged
+// worth a second index's cost on every commit.
 func fieldValuesQuery(dataset, field string, limit int) (string, []any) {
 	if limit == 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return `SELECT value, count(*) AS n FROM item_values INDEXED BY item_values_folded
+	return `SELECT value, count(*) AS n FROM item_values
 		WHERE field_id = ` + fieldIDSQL + ` GROUP BY value ORDER BY n DESC, value LIMIT ?`,
 		[]any{dataset, field, limit}
 }

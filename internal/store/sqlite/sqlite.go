@@ -6,12 +6,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 
 	"github.com/trawl-dev/trawl/internal/store"
 )
@@ -42,6 +43,8 @@ type DB struct {
 	commitStmts *commitStmts
 	// fields caches item_fields ids across CommitPages transactions.
 	fields *fieldCache
+	// ckpt checkpoints the write-ahead log off the commit path.
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -90,22 +93,21 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	// Open sets it only once it knows the file is a trawl database (WAL is
 	// persistent, later connections find it in the file).
 	dsn := fileDSN(path)
-	var err error
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY on lock upgrade. temp_store=MEMORY
 	// keeps the statement journal in memory: a CommitPages transaction
 	// outgrows its 64 KiB spill threshold, and every multi-row or
 	// triggered write then paid pwrite calls to a temporary file. The
 	// writer runs no large sorts, so the memory stays small.
-	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=temp_store(MEMORY)"); err != nil {
+	// wal_autocheckpoint and cache_size: see writerPragmas.
+	drv, err := newDriver()
+	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	db.write = sql.OpenDB(connector{drv, dsn + "&_txlock=immediate&_pragma=temp_store(MEMORY)" + writerPragmas})
 	db.write.SetMaxOpenConns(1)
 	db.write.SetConnMaxIdleTime(0)
-	if db.read, err = sql.Open("sqlite", dsn+"&_query_only=1"); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	db.read = sql.OpenDB(connector{drv, dsn + "&_query_only=1"})
 	db.read.SetMaxOpenConns(cmp.Or(cfg.Readers, 4))
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -115,6 +117,7 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, openError(path, err)
 	}
+	db.ckpt = newCheckpointer(sql.OpenDB(connector{drv, dsn}))
 	return db, nil
 }
 
@@ -145,6 +148,107 @@ func OpenJobPool(path string) (*sql.DB, error) {
 	return pool, nil
 }
 
+// writerPragmas tune the write connection for the crawl's commits.
+//
+// wal_autocheckpoint: the commit that grows the write-ahead log past the
+// threshold (1000 pages by default) copies it into the database file and
+// syncs both files, on the crawl's commit path. The checkpointer does
+// that in the background instead; the writer's own checkpoint stays as a
+// backstop, at 16384 pages (64 MiB), should the checkpointer fall behind.
+//
+// cache_size: the value index touches pages all over its B-tree (a unique
+// value lands at a random place), more than the default 2 MiB page cache
+// holds, and a miss is a read from the file. 32 MiB holds the hot pages of
+// millions of items.
+const writerPragmas = "&_pragma=wal_autocheckpoint(16384)&_pragma=cache_size(-32768)"
+
+// checkpointEvery is the least time between two background checkpoints:
+// a page written by many commits in that time is copied once.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpointer copies the write-ahead log into the database file on a
+// connection of its own, while the writer goes on: a PASSIVE checkpoint
+// takes no lock that the writer needs. Commits kick it; it runs at most
+// once per checkpointEvery.
+type checkpointer struct {
+	conn *sql.DB
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newCheckpointer(conn *sql.DB) *checkpointer {
+	conn.SetMaxOpenConns(1)
+	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// committed tells the checkpointer that a transaction committed.
+func (c *checkpointer) committed() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.done)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		}
+		// An error is left to the next try, and to the writer's own
+		// checkpoint (writerPragmas): nothing is lost, the log only grows.
+		c.conn.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		t.Reset(checkpointEvery)
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// close stops the checkpointer and closes its connection.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.done
+	return c.conn.Close()
+}
+
+// newDriver returns a SQLite driver of its own (not the process-wide
+// "sqlite" one) with the functions the store's queries call:
+// trawl_fold(text), the case fold of the value index (fold).
+func newDriver() (*sqlite.Driver, error) {
+	d := &sqlite.Driver{}
+	err := d.RegisterDeterministicScalarFunction("trawl_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return fold(v), nil
+		case []byte:
+			return fold(string(v)), nil
+		case nil:
+			return nil, nil
+		}
+		return nil, fmt.Errorf("trawl_fold: want text, got %T", args[0])
+	})
+	return d, err
+}
+
+// connector opens connections of a driver with one DSN (sql.OpenDB).
+type connector struct {
+	d   *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.d }
+
 // Checkpoint copies the write-ahead log into the database file without
 // waiting for readers (PRAGMA wal_checkpoint(PASSIVE)). Close does the same;
 // calling Checkpoint first, while other work goes on, makes Close quick.
@@ -160,8 +264,12 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	var ckptErr error
+	if db.ckpt != nil {
+		ckptErr = db.ckpt.close()
+	}
 	if db.commitStmts != nil {
 		db.commitStmts.close()
 	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(ckptErr, db.read.Close(), db.write.Close())
 }

@@ -26,16 +26,37 @@ type fieldValues struct {
 }
 
 // itemFieldValues returns the index values of it: its fields and "_url".
-func itemFieldValues(it trawl.Item) ([]fieldValues, error) {
+// data is the item's JSON as stored; an update finds the item's old rows
+// from its old JSON (rawFieldValues), so the rows must be exactly those of
+// data. The item's Go values give them without parsing data, except in the
+// cases where the two could differ (a field named twice or "_url", a
+// string that is not valid UTF-8, which the JSON encoding replaces): then
+// data is parsed.
+func itemFieldValues(it trawl.Item, data []byte) ([]fieldValues, error) {
 	out := make([]fieldValues, 0, len(it.Fields)+1)
-	for _, f := range it.Fields {
+	for i, f := range it.Fields {
 		vs, err := appendValues(nil, f.Value, true)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", f.Name, err)
 		}
+		if f.Name == "_url" || !allValidUTF8(vs) || slices.ContainsFunc(it.Fields[:i], func(g trawl.Field) bool { return g.Name == f.Name }) {
+			return rawFieldValues(string(data))
+		}
 		out = append(out, fieldValues{f.Name, vs})
 	}
+	if !utf8.ValidString(it.URL) {
+		return rawFieldValues(string(data))
+	}
 	return append(out, fieldValues{"_url", []string{it.URL}}), nil
+}
+
+func allValidUTF8(vs []string) bool {
+	for _, v := range vs {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // appendValues appends the index values of a field value v: a string as it
@@ -153,9 +174,34 @@ func foldRune(r rune) rune {
 	return m
 }
 
+// valueHash returns the hash column of v in item_values: the 64-bit FNV-1a
+// hash of fold(v), as a signed integer. It is stored, so it must never
+// change. ASCII strings, the common case, are hashed without building
+// their fold.
+func valueHash(v string) int64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	var h uint64 = offset
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= utf8.RuneSelf {
+			h = offset
+			f := fold(v)
+			for j := 0; j < len(f); j++ {
+				h = (h ^ uint64(f[j])) * prime
+			}
+			return int64(h)
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * prime
+	}
+	return int64(h)
+}
+
 // valueStmts are the statements that maintain the value index.
 type valueStmts struct {
-	insField, selField, selValues, delValue *sql.Stmt
+	insField, selField, delValue *sql.Stmt
 	// insValues[k-1] inserts k rows: an item's rows go in one statement
 	// (an exec costs several µs in the driver, more than a row's B-tree
 	// work).
@@ -166,19 +212,22 @@ type valueStmts struct {
 // with more is written in several.
 const valueBatch = 8
 
-// insValuesSQL returns the insert of k value rows.
+// insValuesSQL returns the insert of k value rows. OR IGNORE changes no
+// result (the rows are distinct and new: replace writes only the rows the
+// item did not have) but spares SQLite the statement journal, which a
+// multi-row insert that could abort half-way must keep: a copy of every
+// page the statement changes.
 func insValuesSQL(k int) string {
-	return `INSERT INTO item_values (item_id, field_id, value, folded) VALUES (?, ?, ?, ?)` +
+	return `INSERT OR IGNORE INTO item_values (field_id, hash, item_id, value) VALUES (?, ?, ?, ?)` +
 		strings.Repeat(`, (?, ?, ?, ?)`, k-1)
 }
 
 // prepareValueStmts prepares s with prep, which keeps the first error.
 func prepareValueStmts(prep func(string) *sql.Stmt) valueStmts {
 	s := valueStmts{
-		insField:  prep(insFieldSQL),
-		selField:  prep(selFieldSQL),
-		selValues: prep(selValuesSQL),
-		delValue:  prep(delValueSQL),
+		insField: prep(insFieldSQL),
+		selField: prep(selFieldSQL),
+		delValue: prep(delValueSQL),
 	}
 	for k := range valueBatch {
 		s.insValues[k] = prep(insValuesSQL(k + 1))
@@ -188,16 +237,15 @@ func prepareValueStmts(prep func(string) *sql.Stmt) valueStmts {
 
 // all returns the statements of s.
 func (s *valueStmts) all() []*sql.Stmt {
-	return append([]*sql.Stmt{s.insField, s.selField, s.selValues, s.delValue}, s.insValues[:]...)
+	return append([]*sql.Stmt{s.insField, s.selField, s.delValue}, s.insValues[:]...)
 }
 
 // in returns s as statements of tx.
 func (s *valueStmts) in(ctx context.Context, tx *sql.Tx) valueStmts {
 	t := valueStmts{
-		insField:  tx.StmtContext(ctx, s.insField),
-		selField:  tx.StmtContext(ctx, s.selField),
-		selValues: tx.StmtContext(ctx, s.selValues),
-		delValue:  tx.StmtContext(ctx, s.delValue),
+		insField: tx.StmtContext(ctx, s.insField),
+		selField: tx.StmtContext(ctx, s.selField),
+		delValue: tx.StmtContext(ctx, s.delValue),
 	}
 	for k, st := range s.insValues {
 		t.insValues[k] = tx.StmtContext(ctx, st)
@@ -206,10 +254,9 @@ func (s *valueStmts) in(ctx context.Context, tx *sql.Tx) valueStmts {
 }
 
 const (
-	insFieldSQL  = `INSERT INTO item_fields (dataset, name) VALUES (?, ?) ON CONFLICT (dataset, name) DO NOTHING`
-	selFieldSQL  = `SELECT id FROM item_fields WHERE dataset = ? AND name = ?`
-	selValuesSQL = `SELECT field_id, value FROM item_values WHERE item_id = ?`
-	delValueSQL  = `DELETE FROM item_values WHERE item_id = ? AND field_id = ? AND value = ?`
+	insFieldSQL = `INSERT INTO item_fields (dataset, name) VALUES (?, ?) ON CONFLICT (dataset, name) DO NOTHING`
+	selFieldSQL = `SELECT id FROM item_fields WHERE dataset = ? AND name = ?`
+	delValueSQL = `DELETE FROM item_values WHERE field_id = ? AND hash = ? AND item_id = ? AND value = ?`
 )
 
 // fieldCache holds the item_fields ids that committed transactions wrote or
@@ -260,7 +307,7 @@ type valueIndexer struct {
 	cache   *fieldCache        // committed ids; nil in the migration
 	seen    map[fieldKey]int64 // ids looked up or added by this transaction
 	rows    []valueRow         // scratch, reused across items
-	ins     []valueRow         // scratch: the rows to insert
+	ins     []valueRow         // scratch: the old rows, then the rows to insert
 	args    []any              // scratch: their arguments
 	old     map[valueRow]bool  // scratch, reused across updates
 }
@@ -292,30 +339,25 @@ func (x *valueIndexer) fieldID(ctx context.Context, name string) (int64, error) 
 // committed publishes the field ids of the transaction, once it committed.
 func (x *valueIndexer) committed() { x.cache.add(x.seen) }
 
-// replace sets the value rows of the item with id to fields. A fresh item
-// (just inserted) has no rows yet; an updated one keeps the rows whose
-// values did not change, and only the difference is written.
-func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValues, fresh bool) error {
-	x.rows = x.rows[:0]
-	for _, f := range fields {
-		if len(f.values) == 0 {
-			continue
-		}
-		fid, err := x.fieldID(ctx, f.name)
-		if err != nil {
-			return fmt.Errorf("field %s: %w", f.name, err)
-		}
-		vs := f.values
-		if len(vs) > 1 { // a list: one row per distinct element
-			vs = slices.Compact(slices.Sorted(slices.Values(vs)))
-		}
-		for _, v := range vs {
-			x.rows = append(x.rows, valueRow{fid, v})
-		}
+// replace sets the value rows of the item with id to fields. old are the
+// values the item had, nil for a fresh item (just inserted, no rows yet);
+// an updated item keeps the rows whose values did not change, and only the
+// difference is written.
+func (x *valueIndexer) replace(ctx context.Context, id int64, fields, old []fieldValues) error {
+	var err error
+	if x.rows, err = x.valueRows(ctx, x.rows[:0], fields); err != nil {
+		return err
 	}
-	if !fresh {
-		if err := x.readOld(ctx, id); err != nil {
+	if x.old == nil {
+		x.old = map[valueRow]bool{}
+	}
+	clear(x.old)
+	if len(old) > 0 {
+		if x.ins, err = x.valueRows(ctx, x.ins[:0], old); err != nil {
 			return err
+		}
+		for _, r := range x.ins {
+			x.old[r] = true
 		}
 	}
 	x.ins = x.ins[:0]
@@ -329,40 +371,40 @@ func (x *valueIndexer) replace(ctx context.Context, id int64, fields []fieldValu
 	for rows := range slices.Chunk(x.ins, valueBatch) {
 		x.args = x.args[:0]
 		for _, r := range rows {
-			x.args = append(x.args, id, r.fieldID, r.value, fold(r.value))
+			x.args = append(x.args, r.fieldID, valueHash(r.value), id, r.value)
 		}
 		if _, err := x.insValues[len(rows)-1].ExecContext(ctx, x.args...); err != nil {
 			return fmt.Errorf("values: %w", err)
 		}
 	}
 	for r := range x.old { // values the item no longer has
-		if _, err := x.delValue.ExecContext(ctx, id, r.fieldID, r.value); err != nil {
+		if _, err := x.delValue.ExecContext(ctx, r.fieldID, valueHash(r.value), id, r.value); err != nil {
 			return fmt.Errorf("value %q: %w", r.value, err)
 		}
 	}
-	clear(x.old)
 	return nil
 }
 
-// readOld loads the current value rows of the item with id into x.old.
-func (x *valueIndexer) readOld(ctx context.Context, id int64) error {
-	if x.old == nil {
-		x.old = map[valueRow]bool{}
-	}
-	clear(x.old)
-	rows, err := x.selValues.QueryContext(ctx, id)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r valueRow
-		if err := rows.Scan(&r.fieldID, &r.value); err != nil {
-			rows.Close()
-			return err
+// valueRows appends the rows of fields to dst: one per distinct value of
+// each field.
+func (x *valueIndexer) valueRows(ctx context.Context, dst []valueRow, fields []fieldValues) ([]valueRow, error) {
+	for _, f := range fields {
+		if len(f.values) == 0 {
+			continue
 		}
-		x.old[r] = true
+		fid, err := x.fieldID(ctx, f.name)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.name, err)
+		}
+		vs := f.values
+		if len(vs) > 1 { // a list: one row per distinct element
+			vs = slices.Compact(slices.Sorted(slices.Values(vs)))
+		}
+		for _, v := range vs {
+			dst = append(dst, valueRow{fid, v})
+		}
 	}
-	return errorsJoinClose(rows)
+	return dst, nil
 }
 
 // backfillItemValues indexes the items stored before migration 0004, in
@@ -420,7 +462,7 @@ func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
 				x = newValueIndexer(s, r.dataset, nil)
 				indexers[r.dataset] = x
 			}
-			if err := x.replace(ctx, r.id, fields, true); err != nil {
+			if err := x.replace(ctx, r.id, fields, nil); err != nil {
 				return fmt.Errorf("item %d: %w", r.id, err)
 			}
 		}

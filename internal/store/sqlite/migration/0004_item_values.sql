@@ -13,30 +13,32 @@ CREATE TABLE item_fields (
 
 -- One row per scalar value of an item's field; a list field has one row per
 -- distinct element. value is the string itself, or the JSON text of a number
--- or boolean; folded is its Unicode simple case fold. The primary key
--- starts with item_id so that replacing an item's rows on update is a range
--- delete and new items append at the end of the table.
+-- or boolean; hash is the 64-bit FNV-1a hash of its Unicode simple case fold
+-- (valueHash in values.go), so both kinds of filter read one range.
 --
--- item_id has no foreign key on purpose: the check would cost a probe of
--- items for every value row written on the crawl's commit path, and it
--- guards nothing. CommitPages replaces an item's rows explicitly when it
--- updates the item, and nothing deletes items (a dataset is never dropped),
--- so no row can outlive its item. Code that ever deletes items must delete
--- their value rows in the same transaction.
+-- The table is its own index: its key starts with (field_id, hash), then
+-- item_id, so a filter reads the range of the value's hash from the cursor,
+-- already in item id order, and a page is the first LIMIT entries. An exact
+-- filter checks value on the entry; a case-insensitive one checks
+-- trawl_fold(value) (a function the store registers), which also rules out
+-- the rare hash collision. Each value row costs one B-tree insert on the
+-- commit path, not two (a table keyed by item plus an index by value), and
+-- an entry holds the value once, not with its fold beside it.
+--
+-- Nothing finds an item's rows by item_id: CommitPages knows them from the
+-- item's stored JSON when it updates the item, and deletes the old rows by
+-- their full key. item_id has no foreign key on purpose: the check would
+-- cost a probe of items for every value row written on the crawl's commit
+-- path, and nothing deletes items (a dataset is never dropped), so no row
+-- can outlive its item. Code that ever deletes items must delete their
+-- value rows in the same transaction.
 CREATE TABLE item_values (
-	item_id  INTEGER NOT NULL,
 	field_id INTEGER NOT NULL,
+	hash     INTEGER NOT NULL,
+	item_id  INTEGER NOT NULL,
 	value    TEXT    NOT NULL,
-	folded   TEXT    NOT NULL,
-	PRIMARY KEY (item_id, field_id, value)
+	PRIMARY KEY (field_id, hash, item_id, value)
 ) WITHOUT ROWID;
--- One secondary index serves both kinds of filter, so each value row costs
--- one index entry on the commit path, not two. A filter reads the range of
--- (field_id, folded) from the cursor, already in item id order: a page is
--- the first LIMIT entries, no sort, no scan. An exact filter also checks
--- value on the entry itself (the index covers it), skipping the entries of
--- the other case variants, which are rare.
-CREATE INDEX item_values_folded ON item_values (field_id, folded, item_id, value);
 
 -- since= reads the items stored or updated after a time.
 CREATE INDEX items_updated ON items (dataset, updated_at, id);
