@@ -141,7 +141,9 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	}
 	defer db.Close()
 	var lock *datasetLock // nil for a store without a file to lock beside
-	opts := runner.Options{Restart: o.restart, RetryFailed: o.retryFailed}
+	// The cancel flag is read so that `POST /v1/runs/ID/cancel` of a service on
+	// the same database stops this run too.
+	opts := runner.Options{Restart: o.restart, RetryFailed: o.retryFailed, Watch: runner.Watch{Poll: cancelPoll}}
 	beforeRun := func(ctx context.Context, l *datasetLock) error {
 		if target != "" {
 			removeStaleTemps(target, env)
@@ -344,3 +346,6 @@ func startCPUProfile(path string) (func(), error) {
 		f.Close()
 	}, nil
 }
+
+// cancelPoll is how often `trawl run` reads its run's cancel flag.
+const cancelPoll = 500 * time.Millisecond

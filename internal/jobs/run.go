@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/metrics"
 	"github.com/trawl-dev/trawl/internal/runner"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -39,9 +37,6 @@ type runWorker struct {
 	river.WorkerDefaults[runArgs]
 	s *Service
 }
-
-// errStalled is the cause of a crawl the watchdog stopped.
-var errStalled = errors.New("stalled")
 
 // lockError marks a LockFunc failure: the dataset is busy, try later.
 type lockError struct{ err error }
@@ -95,7 +90,11 @@ func (s *Service) work(ctx context.Context, runID int64) error {
 	if run.Status.Final() {
 		return nil // canceled while it waited, or finished by a previous attempt
 	}
-	r, err := runner.StartID(ctx, s.st, runID, runner.Options{LockFunc: s.lockFunc()})
+	r, err := runner.StartID(ctx, s.st, runID, runner.Options{LockFunc: s.lockFunc(), Watch: runner.Watch{
+		Poll:         PollInterval,
+		StallTimeout: max(s.cfg.StallTimeout, 0), // negative: never
+		Now:          s.cfg.Now,
+	}})
 	var lerr *lockError
 	switch {
 	case errors.As(err, &lerr):
@@ -114,28 +113,14 @@ func (s *Service) work(ctx context.Context, runID int64) error {
 		return s.fail(ctx, runID, fmt.Sprintf("build the crawler: %v", err))
 	}
 	s.log.Info("run started", "run", runID, "spider", r.Spider.Name, "origin", r.Origin)
-	return s.crawl(ctx, crawlCtx, cancel, r, engine)
+	return s.crawl(ctx, crawlCtx, r, engine)
 }
 
-// crawl crawls r under crawlCtx with the cancel and stall watchdog, and
-// records how it ended.
-func (s *Service) crawl(ctx, crawlCtx context.Context, cancel context.CancelCauseFunc, r *runner.Run, engine runner.Crawler) error {
-	var lastProgress atomic.Int64
-	lastProgress.Store(s.cfg.Now().UnixNano())
-	done := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		s.watch(crawlCtx, r.ID(), cancel, &lastProgress, done)
-	}()
-	res, runErr := r.Crawl(crawlCtx, engine, func(crawl.Progress) { lastProgress.Store(s.cfg.Now().UnixNano()) })
-	close(done)
-	<-watched
-	if errors.Is(context.Cause(crawlCtx), errStalled) {
-		msg := fmt.Sprintf("stalled: no page finished for %v", s.cfg.StallTimeout)
-		s.log.Warn("run stalled; failed", "run", r.ID(), "stall_timeout", s.cfg.StallTimeout)
-		return s.fail(ctx, r.ID(), msg)
-	}
+// crawl crawls r under crawlCtx (which Cancel and Stop end) and records
+// how it ended; the runner's watcher stops it when the run is canceled
+// through the store or stalls.
+func (s *Service) crawl(ctx, crawlCtx context.Context, r *runner.Run, engine runner.Crawler) error {
+	res, runErr := r.Crawl(crawlCtx, engine, nil)
 	out, err := r.Finish(crawlCtx, res, runErr)
 	if err != nil {
 		return fmt.Errorf("record the end of run %d: %w", r.ID(), err)
@@ -152,32 +137,6 @@ func (s *Service) crawl(ctx, crawlCtx context.Context, cancel context.CancelCaus
 		return errCanceledRun
 	}
 	return nil
-}
-
-// watch cancels the crawl of run id with trawl.ErrRunCanceled when its
-// cancel flag is set, and with errStalled when no page finished for the
-// stall timeout, polling every PollInterval until done is closed.
-func (s *Service) watch(ctx context.Context, id int64, cancel context.CancelCauseFunc, lastProgress *atomic.Int64, done <-chan struct{}) {
-	t := time.NewTicker(PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		run, err := s.st.Run(ctx, id)
-		if err == nil && run.CancelRequested {
-			cancel(trawl.ErrRunCanceled)
-			return
-		}
-		if idle := s.cfg.Now().Sub(time.Unix(0, lastProgress.Load())); s.cfg.StallTimeout > 0 && idle >= s.cfg.StallTimeout {
-			cancel(errStalled)
-			return
-		}
-	}
 }
 
 // fail finishes run id as failed with msg; the job is done.

@@ -114,7 +114,7 @@ func Finish(ctx context.Context, st Store, runID int64, res *crawl.Result, runEr
 	case Canceled:
 		return out, st.FinishRun(wctx, runID, trawl.RunCanceled, "")
 	case Failed:
-		_ = st.FinishRun(wctx, runID, trawl.RunFailed, runErr.Error())
+		_ = st.FinishRun(wctx, runID, trawl.RunFailed, out.Err.Error())
 		return out, nil
 	}
 	fetched, err := fetchedAny(wctx, st, runID, res.Stats)
@@ -148,9 +148,12 @@ func classify(ctx context.Context, runErr error) (End, error) {
 	if ctx.Err() != nil {
 		cause = context.Cause(ctx)
 	}
+	var stalled *StalledError
 	switch {
 	case errors.Is(cause, trawl.ErrRunCanceled):
 		return Canceled, cause
+	case errors.As(cause, &stalled):
+		return Failed, stalled
 	case ctx.Err() != nil, errors.Is(cause, trawl.ErrShutdown):
 		// A signal (signal.NotifyContext's cause is context.Canceled),
 		// ErrShutdown, or a deadline: the process stops, the run does not.

@@ -65,6 +65,9 @@ type Options struct {
 	// caller keeps crawls of one dataset apart some other way (the
 	// service's job queue). See the package doc, "Locking".
 	LockFunc func(ctx context.Context, dataset string) (unlock func(), err error)
+	// Watch makes Run.Crawl stop the crawl when the run is canceled from
+	// elsewhere (its cancel flag) or stalls; see Watch.
+	Watch Watch
 }
 
 // Origin says how Start came by a run.
@@ -94,6 +97,9 @@ type Run struct {
 
 	store  Store
 	unlock func()
+	watch  Watch
+	// stopped is why the watcher stopped the crawl; nil when it did not.
+	stopped error
 }
 
 // Start takes the lock of Options.LockFunc, if any, and then takes up a
@@ -112,7 +118,7 @@ func Start(ctx context.Context, st Store, sp *spider.Spider, o Options) (*Run, e
 		}
 		unlock = u
 	}
-	r := &Run{Spider: sp, store: st, unlock: unlock}
+	r := &Run{Spider: sp, store: st, unlock: unlock, watch: o.Watch}
 	var err error
 	switch {
 	case o.RetryFailed:
@@ -174,7 +180,7 @@ func StartID(ctx context.Context, st Store, runID int64, o Options) (*Run, error
 	if before.Status == trawl.RunQueued {
 		origin = Created
 	}
-	return &Run{Spider: sp, Initial: run, Origin: origin, store: st, unlock: unlock}, nil
+	return &Run{Spider: sp, Initial: run, Origin: origin, store: st, unlock: unlock, watch: o.Watch}, nil
 }
 
 // ID is the run's ID.
@@ -184,9 +190,19 @@ func (r *Run) ID() int64 { return r.Initial.ID }
 // canceled or the store fails, and returns what the engine returned: the
 // result (never nil) and why it stopped, which Finish turns into the run's
 // end. onProgress, if set, is called after every commit, from the
-// engine's goroutines, and must return quickly.
+// engine's goroutines, and must return quickly. With Options.Watch, a
+// watcher stops the crawl when the run is canceled from elsewhere or
+// stalls, and Finish records that end.
 func (r *Run) Crawl(ctx context.Context, c Crawler, onProgress func(crawl.Progress)) (*crawl.Result, error) {
-	res, err := c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress})
+	var (
+		res *crawl.Result
+		err error
+	)
+	if r.watch.enabled() {
+		res, err = r.crawlWatched(ctx, c, r.watch, onProgress)
+	} else {
+		res, err = c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress})
+	}
 	if res == nil {
 		res = &crawl.Result{Stats: r.Initial.Stats}
 	}
@@ -195,6 +211,12 @@ func (r *Run) Crawl(ctx context.Context, c Crawler, onProgress func(crawl.Progre
 
 // Finish records how the crawl of the run ended: see the function Finish.
 func (r *Run) Finish(ctx context.Context, res *crawl.Result, runErr error) (*Outcome, error) {
+	if r.stopped != nil && runErr != nil {
+		// The watcher stopped the crawl: that, not ctx, says why.
+		sctx, cancel := context.WithCancelCause(ctx)
+		cancel(r.stopped)
+		return Finish(sctx, r.store, r.Initial.ID, res, runErr)
+	}
 	return Finish(ctx, r.store, r.Initial.ID, res, runErr)
 }
 
