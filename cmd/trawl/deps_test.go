@@ -11,6 +11,7 @@ import (
 // trawl packages it may import. Data flows one way, so imports do too.
 var allowed = map[string][]string{
 	"trawl":     {},
+	"clocktest": {"trawl"},
 	"urlnorm":   {},
 	"metrics":   {"trawl"},
 	"demosite":  {},

@@ -170,7 +170,10 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 
 	fc := fetch.New(fetch.Config{})
 	defer fc.Close()
-	engine := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
+	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
+	if err != nil {
+		return err
+	}
 	prog := newProgress(env.Stderr, r.Initial.Stats, o.quiet, o.progress)
 	prog.start()
 	start := time.Now()

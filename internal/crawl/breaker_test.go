@@ -3,6 +3,7 @@ package crawl_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/fetch"
 	"github.com/trawl-dev/trawl/internal/robots"
+	"github.com/trawl-dev/trawl/internal/trawl/clocktest"
 )
 
 // silentListener accepts connections and never answers; it counts them.
@@ -84,11 +86,16 @@ items: [{css: div.quote, fields: {text: span.text}}]
 politeness: {robots: ignore}
 fetch: {timeout: 300ms, retries: 3}
 `)
-	const threshold, cooldown, probes = 3, 200 * time.Millisecond, 2
+	// The default cool-down of 30s, on a fake clock: it costs no real
+	// time, and the probes' wait is measured exactly.
+	const threshold, cooldown, probes = 3, crawl.DefaultBreakerCooldown, 2
+	clock := clocktest.New(t0)
+	clock.Start(t)
+	logs := &logRecorder{}
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
-	b.engine = crawl.New(b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{
-		Concurrency: 8, BreakerThreshold: threshold, BreakerCooldown: cooldown, BreakerProbes: probes,
+	b.engine = mustEngine(t, b.db, fc, robots.New(fc, robots.Config{Now: clock.Now}), crawl.Config{
+		Concurrency: 8, BreakerThreshold: threshold, BreakerProbes: probes, Clock: clock, Logger: slog.New(logs),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -108,6 +115,22 @@ fetch: {timeout: 300ms, retries: 3}
 	}
 	if elapsed > 10*time.Second {
 		t.Errorf("run took %v, want well under 10s", elapsed)
+	}
+	// Each probe of a dead host waits the cool-down after the request
+	// before it (the one that opened the breaker, or the failed probe),
+	// in the engine's clock.
+	for _, h := range []string{silent, refused} {
+		starts := logs.startedAt(h)
+		if len(starts) < threshold+probes {
+			t.Errorf("%s: %d requests started, want at least %d", h, len(starts), threshold+probes)
+			continue
+		}
+		for i := len(starts) - probes; i < len(starts); i++ {
+			if gap := starts[i].Sub(starts[i-1]); gap < cooldown {
+				t.Errorf("%s: probe %d started %v after the request before it, want at least the cool-down %v",
+					h, i-(len(starts)-probes)+1, gap, cooldown)
+			}
+		}
 	}
 	// Every page of the dead hosts failed, nearly all as host_down without
 	// a request; the healthy host lost nothing.

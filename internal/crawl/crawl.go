@@ -24,8 +24,9 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultConcurrency = 64
-	DefaultCommitBatch = 256
+	DefaultConcurrency  = 64
+	DefaultCommitBatch  = 256
+	DefaultCommitLinger = 25 * time.Millisecond
 	// DefaultParseBudget is how many body bytes may be parsed at once
 	// across all workers of an Engine. Parsing an HTML page of links holds
 	// up to ~52 times its size (docs/architecture.md), so this, not the
@@ -40,6 +41,8 @@ const (
 	// page is not broken, it waits for the host's pace.
 	DefaultThrottleRetries  = 20
 	DefaultThrottleRetryFor = 10 * time.Minute
+	// DefaultBreakerCooldown is frontier.DefaultBreakerCooldown.
+	DefaultBreakerCooldown = frontier.DefaultBreakerCooldown
 )
 
 // Error classes set by the engine, besides fetch's.
@@ -62,8 +65,8 @@ type Config struct {
 	// Default 256.
 	CommitBatch int
 	// CommitLinger is how long the writer waits for more finished pages
-	// before committing a batch. Default 25ms; newly found URLs reach the
-	// frontier at most this much later.
+	// before committing a batch. Default DefaultCommitLinger (25ms); newly
+	// found URLs reach the frontier at most this much later.
 	CommitLinger time.Duration
 	// ParseBudget caps the body bytes parsed at once across all workers
 	// and runs of the Engine; a body larger than the budget takes all of
@@ -91,8 +94,56 @@ type Config struct {
 	Observer PageObserver
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	// Clock is the time source of every wait of the engine: politeness
+	// delays, throttle pauses, breaker cool-downs, retry backoff and the
+	// commit linger. Default trawl.SystemClock; tests pass a
+	// clocktest.Clock.
+	Clock trawl.Clock
+}
+
+// maxConcurrency caps Config.Concurrency: each slot is a goroutine and a
+// connection, and more than this is a typo, not a crawl.
+const maxConcurrency = 100_000
+
+// validate fills the defaults of c and reports the first field out of its
+// range as an EINVALID *trawl.Error naming the field and the range.
+func (c *Config) validate() error {
+	type check struct {
+		field string
+		bad   bool
+		want  string
+	}
+	for _, k := range []check{
+		{"Concurrency", c.Concurrency < 0 || c.Concurrency > maxConcurrency, fmt.Sprintf("0 (default %d) to %d", DefaultConcurrency, maxConcurrency)},
+		{"CommitBatch", c.CommitBatch < 0, fmt.Sprintf("0 (default %d) or more", DefaultCommitBatch)},
+		{"CommitLinger", c.CommitLinger < 0, fmt.Sprintf("0 (default %v) or more", DefaultCommitLinger)},
+		{"ParseBudget", c.ParseBudget < 0, "0 (default 16 MiB) or more bytes"},
+		{"ThrottleRetries", c.ThrottleRetries < 0, fmt.Sprintf("0 (default %d) or more", DefaultThrottleRetries)},
+		{"ThrottleRetryFor", c.ThrottleRetryFor < 0, fmt.Sprintf("0 (default %v) or more", DefaultThrottleRetryFor)},
+		{"BreakerThreshold", c.BreakerThreshold < 0, fmt.Sprintf("0 (default %d) or more", frontier.DefaultBreakerThreshold)},
+		{"BreakerCooldown", c.BreakerCooldown < 0, fmt.Sprintf("0 (default %v) or more", frontier.DefaultBreakerCooldown)},
+		{"BreakerProbes", c.BreakerProbes < 0, fmt.Sprintf("0 (default %d) or more", frontier.DefaultBreakerProbes)},
+	} {
+		if k.bad {
+			return trawl.Errorf(trawl.EINVALID, "crawl config: %s must be %s", k.field, k.want)
+		}
+	}
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
+	c.CommitBatch = cmp.Or(c.CommitBatch, DefaultCommitBatch)
+	c.CommitLinger = cmp.Or(c.CommitLinger, DefaultCommitLinger)
+	c.ParseBudget = cmp.Or(c.ParseBudget, DefaultParseBudget)
+	c.ThrottleRetries = cmp.Or(c.ThrottleRetries, DefaultThrottleRetries)
+	c.ThrottleRetryFor = cmp.Or(c.ThrottleRetryFor, DefaultThrottleRetryFor)
+	c.BreakerThreshold = cmp.Or(c.BreakerThreshold, frontier.DefaultBreakerThreshold)
+	c.BreakerCooldown = cmp.Or(c.BreakerCooldown, frontier.DefaultBreakerCooldown)
+	c.BreakerProbes = cmp.Or(c.BreakerProbes, frontier.DefaultBreakerProbes)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = trawl.SystemClock{}
+	}
+	return nil
 }
 
 // PageObserver is told of every finished page: its error class ("" when it
@@ -132,24 +183,13 @@ type Engine struct {
 }
 
 // New returns an Engine that stores results in st, fetches with fc and
-// checks robots.txt with rc.
-func New(st Store, fc *fetch.Client, rc *robots.Cache, cfg Config) *Engine {
-	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
-	cfg.CommitBatch = cmp.Or(cfg.CommitBatch, DefaultCommitBatch)
-	cfg.CommitLinger = cmp.Or(cfg.CommitLinger, 25*time.Millisecond)
-	cfg.ParseBudget = cmp.Or(cfg.ParseBudget, DefaultParseBudget)
-	cfg.ThrottleRetries = cmp.Or(cfg.ThrottleRetries, DefaultThrottleRetries)
-	cfg.ThrottleRetryFor = cmp.Or(cfg.ThrottleRetryFor, DefaultThrottleRetryFor)
-	cfg.BreakerThreshold = cmp.Or(cfg.BreakerThreshold, frontier.DefaultBreakerThreshold)
-	cfg.BreakerCooldown = cmp.Or(cfg.BreakerCooldown, frontier.DefaultBreakerCooldown)
-	cfg.BreakerProbes = cmp.Or(cfg.BreakerProbes, frontier.DefaultBreakerProbes)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+// checks robots.txt with rc. It returns an EINVALID *trawl.Error when a
+// field of cfg is out of range.
+func New(st Store, fc *fetch.Client, rc *robots.Cache, cfg Config) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &Engine{store: st, fetcher: fc, robots: rc, cfg: cfg, parse: semaphore.NewWeighted(cfg.ParseBudget)}
+	return &Engine{store: st, fetcher: fc, robots: rc, cfg: cfg, parse: semaphore.NewWeighted(cfg.ParseBudget)}, nil
 }
 
 // Progress is a snapshot of a run in progress.
@@ -196,7 +236,10 @@ type HostReport struct {
 // that had finished: the run can be resumed and repeats no committed page.
 // A page that fails is data, not an error: it is recorded with its class.
 func (e *Engine) Run(ctx context.Context, p RunParams) (*Result, error) {
-	c := newCrawler(e, p)
+	c, err := newCrawler(e, p)
+	if err != nil {
+		return &Result{Stats: p.Run.Stats}, err
+	}
 	runErr := c.loop(ctx)
 	res := &Result{Stats: c.stats}
 	for _, h := range c.sched.Hosts() {

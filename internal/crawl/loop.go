@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -64,31 +65,35 @@ type event struct {
 	err error
 }
 
-func newCrawler(e *Engine, p RunParams) *crawler {
+func newCrawler(e *Engine, p RunParams) (*crawler, error) {
 	n := e.cfg.Concurrency
+	sched, err := frontier.NewScheduler(frontier.Config{
+		ConcurrencyPerHost: p.Spider.Politeness.ConcurrencyPerHost,
+		Delay:              p.Spider.Politeness.Delay,
+		WaitForRobots:      p.Spider.Politeness.ObeyRobots,
+		// Enough queued pages in memory for several rounds of the
+		// host's slots between refills from the store.
+		QueueCap:         max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
+		BreakerThreshold: e.cfg.BreakerThreshold,
+		BreakerCooldown:  e.cfg.BreakerCooldown,
+		BreakerProbes:    e.cfg.BreakerProbes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spider %s: %w", p.Spider.Name, err)
+	}
 	return &crawler{
-		e:      e,
-		sp:     p.Spider,
-		run:    p.Run,
-		onProg: p.OnProgress,
-		sched: frontier.NewScheduler(frontier.Config{
-			ConcurrencyPerHost: p.Spider.Politeness.ConcurrencyPerHost,
-			Delay:              p.Spider.Politeness.Delay,
-			WaitForRobots:      p.Spider.Politeness.ObeyRobots,
-			// Enough queued pages in memory for several rounds of the
-			// host's slots between refills from the store.
-			QueueCap:         max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
-			BreakerThreshold: e.cfg.BreakerThreshold,
-			BreakerCooldown:  e.cfg.BreakerCooldown,
-			BreakerProbes:    e.cfg.BreakerProbes,
-		}),
+		e:        e,
+		sp:       p.Spider,
+		run:      p.Run,
+		onProg:   p.OnProgress,
+		sched:    sched,
 		admitter: frontier.NewAdmitter(p.Spider, 0),
 		events:   make(chan event, 2*n+64),
 		tasks:    make(chan frontier.Task, n),
 		results:  make(chan store.PageResult, 2*n),
 		pauses:   map[string]time.Time{},
 		stats:    p.Run.Stats,
-	}
+	}, nil
 }
 
 // loop dispatches tasks until the frontier is exhausted or the run stops,
@@ -152,15 +157,16 @@ func (c *crawler) dispatch(ctx context.Context) error {
 	}
 	var (
 		uncommitted int // results sent to the writer and not yet committed
-		timer       = time.NewTimer(time.Hour)
+		timer       = c.e.cfg.Clock.NewTimer(time.Hour)
 	)
+	timer.Stop() // armed below whenever a host waits for its time
 	defer timer.Stop()
 	for {
 		for _, r := range c.sched.Refills() {
 			c.loading++
 			go c.refill(ctx, r)
 		}
-		now := c.e.cfg.Now()
+		now := c.e.cfg.Clock.Now()
 		for c.sched.InFlight() < c.e.cfg.Concurrency {
 			t, ok := c.sched.Next(now)
 			if !ok {
@@ -175,7 +181,10 @@ func (c *crawler) dispatch(ctx context.Context) error {
 		var timerC <-chan time.Time
 		if at, ok := c.sched.NextAt(); ok && c.sched.InFlight() < c.e.cfg.Concurrency {
 			timer.Reset(max(at.Sub(now), time.Millisecond))
-			timerC = timer.C
+			timerC = timer.C()
+		} else {
+			// Disarmed, so that a fake clock has no stale deadline to jump to.
+			timer.Stop()
 		}
 		select {
 		case <-ctx.Done():
@@ -238,7 +247,7 @@ func (c *crawler) write(ctx context.Context) {
 		if c.starving.Load() {
 			wait = 0
 		}
-		linger := time.NewTimer(wait)
+		linger := c.e.cfg.Clock.NewTimer(wait)
 	fill:
 		for len(batch) < c.e.cfg.CommitBatch {
 			select {
@@ -247,7 +256,7 @@ func (c *crawler) write(ctx context.Context) {
 					break fill
 				}
 				batch = append(batch, r)
-			case <-linger.C:
+			case <-linger.C():
 				break fill
 			}
 		}

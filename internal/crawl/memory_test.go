@@ -81,7 +81,7 @@ politeness: {robots: ignore, concurrency_per_host: 16}
 	concurrency := 16
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
-	b.engine = crawl.New(b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: concurrency, ParseBudget: budget})
+	b.engine = mustEngine(t, b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: concurrency, ParseBudget: budget})
 
 	runtime.GC()
 	base := heapNow()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -107,6 +108,19 @@ type logRecorder struct {
 	mu      sync.Mutex
 	fetches []time.Time
 	pauses  [][2]time.Time // when, until
+	// started holds, by host, when the scheduler handed out each request
+	// that started, in the engine's clock (the "started" attribute).
+	started map[string][]time.Time
+}
+
+// startedAt returns the engine-clock start times of host's requests, in
+// order.
+func (l *logRecorder) startedAt(host string) []time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := slices.Clone(l.started[host])
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -118,6 +132,21 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	switch r.Message {
 	case "fetch":
 		l.fetches = append(l.fetches, r.Time)
+		var host string
+		var started time.Time
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "host":
+				host = a.Value.String()
+			case "started":
+				started = a.Value.Time()
+			}
+			return true
+		})
+		if l.started == nil {
+			l.started = map[string][]time.Time{}
+		}
+		l.started[host] = append(l.started[host], started)
 	case "host paused":
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == "until" {
@@ -164,7 +193,7 @@ items: [{fields: {title: h1}, required: [title]}]
 	logs := &logRecorder{}
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
-	b.engine = crawl.New(b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 8, Logger: slog.New(logs)})
+	b.engine = mustEngine(t, b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 8, Logger: slog.New(logs)})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()

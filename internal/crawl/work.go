@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -96,7 +97,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 			return o
 		}
 	}
-	if until, ok := c.mayStart(t.Page); !ok {
+	if until, ok := c.mayStart(t); !ok {
 		// The host asked for a pause after the loop handed this task out.
 		o.finish = frontier.Finish{Deferred: true, RetryAt: until}
 		return o
@@ -121,7 +122,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		return c.failed(ctx, t, resp, err, o)
 	}
 	o.resp = resp
-	o.finish = frontier.Finish{At: c.e.cfg.Now(), Signal: frontier.SignalAnswered}
+	o.finish = frontier.Finish{At: c.e.cfg.Clock.Now(), Signal: frontier.SignalAnswered}
 	return o
 }
 
@@ -175,7 +176,7 @@ func (e *robotsHopError) Error() string {
 // when its retries are spent.
 func (c *crawler) robotsHop(t frontier.Task, h *robotsHopError, o outcome) outcome {
 	class := fetch.ClassRobots
-	now := c.e.cfg.Now()
+	now := c.e.cfg.Clock.Now()
 	// The page's own host answered (with the redirect).
 	o.finish = frontier.Finish{At: now, Signal: frontier.SignalAnswered}
 	if d := h.decision; d.Unreachable {
@@ -234,7 +235,7 @@ func (c *crawler) extract(t frontier.Task, resp *fetch.Response) *store.PageResu
 // A network failure (dns, connect, timeout, network) also counts towards the
 // host's circuit breaker, like a failed fetch would.
 func (c *crawler) robotsUnreachable(t frontier.Task, d robots.Decision, o outcome) outcome {
-	now := c.e.cfg.Now()
+	now := c.e.cfg.Clock.Now()
 	o.finish.At = now
 	if unreachable(d.Class) {
 		o.finish.Signal = frontier.SignalUnreachable
@@ -273,7 +274,7 @@ func (c *crawler) failed(ctx context.Context, t frontier.Task, resp *fetch.Respo
 	if fe.Class == fetch.ClassCanceled || ctx.Err() != nil {
 		return o // the run is stopping; the page stays queued
 	}
-	now := c.e.cfg.Now()
+	now := c.e.cfg.Clock.Now()
 	o.finish = frontier.Finish{At: now, Signal: signalOf(fe), RetryAfter: fe.RetryAfter}
 	switch o.finish.Signal {
 	case frontier.SignalThrottle, frontier.SignalBusy:
@@ -341,16 +342,19 @@ func (c *crawler) pause(host string, until time.Time) {
 	c.e.cfg.Logger.Debug("host paused", "host", host, "until", until)
 }
 
-// mayStart reports whether a request for p may start now, and if not,
-// until when its host is paused.
-func (c *crawler) mayStart(p store.Page) (time.Time, bool) {
+// mayStart reports whether the request of t may start now, and if not,
+// until when its host is paused. The debug record of a start carries when
+// the scheduler handed the task out, in the engine's clock.
+func (c *crawler) mayStart(t frontier.Task) (time.Time, bool) {
 	c.pausesMu.Lock()
 	defer c.pausesMu.Unlock()
-	until := c.pauses[p.Host]
-	if c.e.cfg.Now().Before(until) {
+	until := c.pauses[t.Page.Host]
+	if c.e.cfg.Clock.Now().Before(until) {
 		return until, false
 	}
-	c.e.cfg.Logger.Debug("fetch", "host", p.Host, "url", p.URL)
+	if log := c.e.cfg.Logger; log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("fetch", "host", t.Page.Host, "url", t.Page.URL, "started", t.Started)
+	}
 	return time.Time{}, true
 }
 

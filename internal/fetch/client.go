@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 // Defaults of Config and Request.
@@ -18,7 +20,8 @@ const (
 	MaxHeaderBytesDefault = 1 << 20
 )
 
-// Config tunes a Client. The zero value is ready to use: zero or negative fields mean their defaults.
+// Config tunes a Client. The zero value is ready to use: zero fields mean their defaults; a negative one is invalid
+// (Validate).
 type Config struct {
 	// BlockPrivateNetworks refuses to connect to any address that is not a public unicast address: loopback,
 	// private (RFC 1918, fc00::/7), link-local (incl. cloud metadata 169.254.169.254), CGNAT, unspecified,
@@ -32,11 +35,11 @@ type Config struct {
 	// MaxConnsPerHost caps the transport's connections per host. Default 0: unlimited, because politeness is
 	// enforced above fetch, by the frontier.
 	MaxConnsPerHost int
-	// DialTimeout bounds establishing one TCP connection and its TLS handshake. Default (zero or negative) 10s.
+	// DialTimeout bounds establishing one TCP connection and its TLS handshake. Default (zero) 10s.
 	DialTimeout time.Duration
 	// MaxHeaderBytes caps the size of a response's status line and headers, in bytes (for HTTP/2, the header list
 	// size advertised to the server). A response over the cap, such as a server writing header lines forever, fails
-	// with ClassTooLarge and is not retried. Default (zero or negative) MaxHeaderBytesDefault, 1 MiB.
+	// with ClassTooLarge and is not retried. Default (zero) MaxHeaderBytesDefault, 1 MiB.
 	MaxHeaderBytes int64
 	// Now is the clock, used for Retry-After dates and Response.Duration. Default time.Now.
 	Now func() time.Time
@@ -49,13 +52,32 @@ type Client struct {
 	http      *http.Client
 }
 
+// Validate fills the defaults of c and reports a field out of its range as an EINVALID *trawl.Error naming the field
+// and the range. New calls it; the composition root may call it first to report a bad setting to the user.
+func (c *Config) Validate() error {
+	switch {
+	case c.MaxConnsPerHost < 0:
+		return trawl.Errorf(trawl.EINVALID, "fetch config: MaxConnsPerHost must be 0 (unlimited) or more")
+	case c.DialTimeout < 0:
+		return trawl.Errorf(trawl.EINVALID, "fetch config: DialTimeout must be 0 (default %v) or more", DialTimeoutDefault)
+	case c.MaxHeaderBytes < 0:
+		return trawl.Errorf(trawl.EINVALID, "fetch config: MaxHeaderBytes must be 0 (default %d) or more", MaxHeaderBytesDefault)
+	}
+	c.DialTimeout = positiveOr(c.DialTimeout, DialTimeoutDefault)
+	c.MaxHeaderBytes = positiveOr(c.MaxHeaderBytes, MaxHeaderBytesDefault)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
 // New returns a Client with one shared keep-alive transport (HTTP/2 allowed) and no cookie jar. The transport ignores
 // proxy environment variables: only cli reads the environment, and a proxy would bypass the private-network guard.
+// cfg comes from code, not from a user: New panics when it is invalid (Config.Validate, which callers holding user
+// settings call first).
 func New(cfg Config) *Client {
-	cfg.DialTimeout = positiveOr(cfg.DialTimeout, DialTimeoutDefault)
-	cfg.MaxHeaderBytes = positiveOr(cfg.MaxHeaderBytes, MaxHeaderBytesDefault)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if err := cfg.Validate(); err != nil {
+		panic(err)
 	}
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	if cfg.BlockPrivateNetworks {

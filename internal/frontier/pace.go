@@ -199,7 +199,9 @@ func (s *Scheduler) recover(h *host, started, at time.Time) {
 func (s *Scheduler) trip(h *host, started, at time.Time) {
 	h.fails++
 	switch {
-	case h.open && !started.Before(h.openedAt):
+	case h.open && started.After(h.openedAt):
+		// A probe starts a cool-down after the opening; an attempt started
+		// at or before it was in flight when the breaker opened.
 		h.probes++
 		if h.probes >= s.cfg.BreakerProbes {
 			s.markDown(h)

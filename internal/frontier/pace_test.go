@@ -26,7 +26,7 @@ func answered(at time.Time) frontier.Finish {
 }
 
 func TestThrottleSlowsThenRecovers(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2, RecoverAfter: 2})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, RecoverAfter: 2})
 	s.Add(pages("a", 1, 40))
 	a, _ := s.Next(t0)
 	b, _ := s.Next(t0)
@@ -71,7 +71,7 @@ func TestThrottleSlowsThenRecovers(t *testing.T) {
 }
 
 func TestThrottleRecoversToConfiguredPace(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2, RecoverAfter: 1})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, RecoverAfter: 1})
 	s.Add(pages("a", 1, 100))
 	task, _ := s.Next(t0)
 	s.Finish(task, throttle(t0, 200*time.Millisecond)) // delay 200ms
@@ -89,7 +89,7 @@ func TestThrottleRecoversToConfiguredPace(t *testing.T) {
 }
 
 func TestBusyAloneOnlyPauses(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2})
 	s.Add(pages("a", 1, 10))
 	busy := func(at time.Time) frontier.Finish {
 		f := throttle(at, time.Second)
@@ -113,7 +113,7 @@ func TestBusyAloneOnlyPauses(t *testing.T) {
 }
 
 func TestBreaker(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2, QueueCap: 8,
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, QueueCap: 8,
 		BreakerThreshold: 3, BreakerCooldown: time.Second, BreakerProbes: 2})
 	s.Add(pages("a", 1, 20)) // 8 in memory, 12 in the store
 	fail := func(task frontier.Task, at time.Time) {
@@ -158,7 +158,7 @@ func TestBreaker(t *testing.T) {
 }
 
 func TestBreakerClosesOnAnswer(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2, BreakerThreshold: 2, BreakerCooldown: time.Second, BreakerProbes: 1})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, BreakerThreshold: 2, BreakerCooldown: time.Second, BreakerProbes: 1})
 	s.Add(pages("a", 1, 10))
 	for range 2 {
 		task, _ := s.Next(t0)
@@ -168,5 +168,28 @@ func TestBreakerClosesOnAnswer(t *testing.T) {
 	s.Finish(probe, answered(t0.Add(time.Second)))
 	if got := drain(s, t0.Add(time.Second)); len(got) != 2 {
 		t.Errorf("after a probe answered = %v, want both slots busy again", got)
+	}
+}
+
+// TestBreakerInFlightAtOpeningIsNoProbe: a request started at the very
+// instant the breaker opened (a coarse or fake clock reads the same time)
+// was in flight before the opening; its failure is not a failed probe.
+func TestBreakerInFlightAtOpeningIsNoProbe(t *testing.T) {
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, BreakerThreshold: 1, BreakerCooldown: time.Second, BreakerProbes: 1})
+	s.Add(pages("a", 1, 10))
+	a, _ := s.Next(t0)
+	b, _ := s.Next(t0)
+	s.Finish(a, frontier.Finish{At: t0, Signal: frontier.SignalUnreachable}) // opens the breaker at t0
+	s.Finish(b, frontier.Finish{At: t0, Signal: frontier.SignalUnreachable})
+	if got := hostState(t, s, "a"); got.Down {
+		t.Fatal("host down after a failure in flight when the breaker opened, before any probe")
+	}
+	probe, ok := s.Next(t0.Add(time.Second))
+	if !ok {
+		t.Fatal("no probe after the cool-down")
+	}
+	s.Finish(probe, frontier.Finish{At: t0.Add(time.Second), Signal: frontier.SignalUnreachable})
+	if got := hostState(t, s, "a"); !got.Down {
+		t.Errorf("host state %+v after the failed probe, want down", got)
 	}
 }

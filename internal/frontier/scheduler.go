@@ -7,24 +7,29 @@ package frontier
 import (
 	"cmp"
 	"container/heap"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 // Config tunes a Scheduler. The zero value means defaults.
 type Config struct {
-	// ConcurrencyPerHost caps requests in flight to one host. Default 2.
+	// ConcurrencyPerHost caps requests in flight to one host. Default
+	// DefaultConcurrencyPerHost (2).
 	ConcurrencyPerHost int
-	// Delay is the minimum gap between request starts to one host.
+	// Delay is the minimum gap between request starts to one host. Default
+	// 0: none.
 	Delay time.Duration
 	// WaitForRobots allows only one request in flight to a host until
 	// SetRobots is called for it, so robots.txt (and its Crawl-delay) is
 	// known before a host sees concurrent requests.
 	WaitForRobots bool
 	// QueueCap is how many queued pages of one host are held in memory; the
-	// rest stay in the store and are loaded on demand. Default 64.
+	// rest stay in the store and are loaded on demand. Default
+	// DefaultQueueCap (64).
 	QueueCap int
 
 	// ThrottleMinDelay is the least delay of a throttled host.
@@ -111,17 +116,57 @@ type host struct {
 	pace
 }
 
-// NewScheduler returns an empty scheduler.
-func NewScheduler(cfg Config) *Scheduler {
-	cfg.ConcurrencyPerHost = cmp.Or(cfg.ConcurrencyPerHost, 2)
-	cfg.QueueCap = cmp.Or(cfg.QueueCap, 64)
-	cfg.ThrottleMinDelay = cmp.Or(cfg.ThrottleMinDelay, DefaultThrottleMinDelay)
-	cfg.ThrottleMaxDelay = cmp.Or(cfg.ThrottleMaxDelay, DefaultThrottleMaxDelay)
-	cfg.RecoverAfter = cmp.Or(cfg.RecoverAfter, DefaultRecoverAfter)
-	cfg.BreakerThreshold = cmp.Or(cfg.BreakerThreshold, DefaultBreakerThreshold)
-	cfg.BreakerCooldown = cmp.Or(cfg.BreakerCooldown, DefaultBreakerCooldown)
-	cfg.BreakerProbes = cmp.Or(cfg.BreakerProbes, DefaultBreakerProbes)
-	return &Scheduler{cfg: cfg, hosts: map[string]*host{}, stored: map[*host]struct{}{}, due: map[*host]struct{}{}}
+// Defaults of Config besides those of the pacing (pace.go).
+const (
+	DefaultConcurrencyPerHost = 2
+	DefaultQueueCap           = 64
+)
+
+// Validate fills the defaults of c and reports the first field out of its
+// range as an EINVALID *trawl.Error naming the field and the range.
+func (c *Config) Validate() error {
+	type check struct {
+		field string
+		bad   bool
+		want  string
+	}
+	for _, k := range []check{
+		{"ConcurrencyPerHost", c.ConcurrencyPerHost < 0, fmt.Sprintf("0 (default %d) or more", DefaultConcurrencyPerHost)},
+		{"Delay", c.Delay < 0, "0 or more"},
+		{"QueueCap", c.QueueCap < 0, fmt.Sprintf("0 (default %d) or more", DefaultQueueCap)},
+		{"ThrottleMinDelay", c.ThrottleMinDelay < 0, fmt.Sprintf("0 (default %v) or more", DefaultThrottleMinDelay)},
+		{"ThrottleMaxDelay", c.ThrottleMaxDelay < 0, fmt.Sprintf("0 (default %v) or more", DefaultThrottleMaxDelay)},
+		{"RecoverAfter", c.RecoverAfter < 0 || c.RecoverAfter > MaxRecoverAfter, fmt.Sprintf("0 (default %d) to %d", DefaultRecoverAfter, MaxRecoverAfter)},
+		{"BreakerThreshold", c.BreakerThreshold < 0, fmt.Sprintf("0 (default %d) or more", DefaultBreakerThreshold)},
+		{"BreakerCooldown", c.BreakerCooldown < 0, fmt.Sprintf("0 (default %v) or more", DefaultBreakerCooldown)},
+		{"BreakerProbes", c.BreakerProbes < 0, fmt.Sprintf("0 (default %d) or more", DefaultBreakerProbes)},
+	} {
+		if k.bad {
+			return trawl.Errorf(trawl.EINVALID, "frontier config: %s must be %s", k.field, k.want)
+		}
+	}
+	c.ConcurrencyPerHost = cmp.Or(c.ConcurrencyPerHost, DefaultConcurrencyPerHost)
+	c.QueueCap = cmp.Or(c.QueueCap, DefaultQueueCap)
+	c.ThrottleMinDelay = cmp.Or(c.ThrottleMinDelay, DefaultThrottleMinDelay)
+	c.ThrottleMaxDelay = cmp.Or(c.ThrottleMaxDelay, DefaultThrottleMaxDelay)
+	c.RecoverAfter = cmp.Or(c.RecoverAfter, DefaultRecoverAfter)
+	c.BreakerThreshold = cmp.Or(c.BreakerThreshold, DefaultBreakerThreshold)
+	c.BreakerCooldown = cmp.Or(c.BreakerCooldown, DefaultBreakerCooldown)
+	c.BreakerProbes = cmp.Or(c.BreakerProbes, DefaultBreakerProbes)
+	if c.ThrottleMaxDelay < c.ThrottleMinDelay {
+		return trawl.Errorf(trawl.EINVALID, "frontier config: ThrottleMaxDelay (%v) must be at least ThrottleMinDelay (%v)",
+			c.ThrottleMaxDelay, c.ThrottleMinDelay)
+	}
+	return nil
+}
+
+// NewScheduler returns an empty scheduler. It returns an EINVALID
+// *trawl.Error when a field of cfg is out of range (Config.Validate).
+func NewScheduler(cfg Config) (*Scheduler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Scheduler{cfg: cfg, hosts: map[string]*host{}, stored: map[*host]struct{}{}, due: map[*host]struct{}{}}, nil
 }
 
 func (s *Scheduler) host(name string) *host {

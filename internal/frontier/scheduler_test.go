@@ -2,6 +2,7 @@ package frontier_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,9 +10,21 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/frontier"
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newScheduler returns frontier.NewScheduler's scheduler, failing the test
+// on an error.
+func newScheduler(t *testing.T, cfg frontier.Config) *frontier.Scheduler {
+	t.Helper()
+	s, err := frontier.NewScheduler(cfg)
+	if err != nil {
+		t.Fatalf("NewScheduler: %v", err)
+	}
+	return s
+}
 
 func pages(host string, from, to int64) []store.Page {
 	var out []store.Page
@@ -34,7 +47,7 @@ func drain(s *frontier.Scheduler, now time.Time) []int64 {
 }
 
 func TestSchedulerPerHostConcurrency(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2})
 	s.Add(pages("a", 1, 5))
 	s.Add(pages("b", 6, 6))
 	got := drain(s, t0)
@@ -51,7 +64,7 @@ func TestSchedulerPerHostConcurrency(t *testing.T) {
 }
 
 func TestSchedulerDelay(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 4, Delay: time.Second})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 4, Delay: time.Second})
 	s.Add(pages("a", 1, 3))
 	if got := drain(s, t0); !cmp.Equal(got, []int64{1}) {
 		t.Fatalf("at t0 = %v, want [1]", got)
@@ -69,7 +82,7 @@ func TestSchedulerDelay(t *testing.T) {
 }
 
 func TestSchedulerWaitForRobots(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 3, WaitForRobots: true})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 3, WaitForRobots: true})
 	s.Add(pages("a", 1, 5))
 	if got := drain(s, t0); len(got) != 1 {
 		t.Fatalf("before robots = %v, want one task", got)
@@ -87,7 +100,7 @@ func TestSchedulerWaitForRobots(t *testing.T) {
 }
 
 func TestSchedulerRetryBacksOffTheHost(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 2})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2})
 	s.Add(pages("a", 1, 3))
 	first, _ := s.Next(t0)
 	drain(s, t0)
@@ -102,7 +115,7 @@ func TestSchedulerRetryBacksOffTheHost(t *testing.T) {
 }
 
 func TestSchedulerRetryWithoutPause(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 1})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 1})
 	s.Add(pages("a", 1, 2))
 	first, _ := s.Next(t0)
 	s.Finish(first, frontier.Finish{At: t0, RetryAt: t0.Add(5 * time.Second)})
@@ -120,7 +133,7 @@ func TestSchedulerRetryWithoutPause(t *testing.T) {
 }
 
 func TestSchedulerOverflowAndRefill(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 100, QueueCap: 4})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 100, QueueCap: 4})
 	s.Add(pages("a", 1, 10)) // 1-4 in memory, 5-10 stay in the store
 	if got := drain(s, t0); !cmp.Equal(got, []int64{1, 2, 3, 4}) {
 		t.Fatalf("in memory = %v, want 1-4", got)
@@ -164,7 +177,7 @@ func TestSchedulerOverflowAndRefill(t *testing.T) {
 }
 
 func TestSchedulerHostsTakeTurns(t *testing.T) {
-	s := frontier.NewScheduler(frontier.Config{ConcurrencyPerHost: 1, Delay: time.Second})
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 1, Delay: time.Second})
 	s.Add(pages("a", 1, 3))
 	s.Add(pages("b", 4, 6))
 	var got []int64
@@ -194,4 +207,49 @@ func sortIDs(ids []int64) []int64 {
 		}
 	}
 	return out
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   frontier.Config
+		field string // named by the error; "" for a valid config
+	}{
+		{"zero value means defaults", frontier.Config{}, ""},
+		{"negative concurrency", frontier.Config{ConcurrencyPerHost: -1}, "ConcurrencyPerHost"},
+		{"negative delay", frontier.Config{Delay: -time.Second}, "Delay"},
+		{"negative queue", frontier.Config{QueueCap: -4}, "QueueCap"},
+		{"recover above its cap", frontier.Config{RecoverAfter: frontier.MaxRecoverAfter + 1}, "RecoverAfter"},
+		{"negative cool-down", frontier.Config{BreakerCooldown: -time.Second}, "BreakerCooldown"},
+		{"negative probes", frontier.Config{BreakerProbes: -1}, "BreakerProbes"},
+		{"max delay below min", frontier.Config{ThrottleMinDelay: time.Second, ThrottleMaxDelay: time.Millisecond}, "ThrottleMaxDelay"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			err := cfg.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				want := frontier.Config{ConcurrencyPerHost: 2, QueueCap: 64, ThrottleMinDelay: frontier.DefaultThrottleMinDelay,
+					ThrottleMaxDelay: frontier.DefaultThrottleMaxDelay, RecoverAfter: frontier.DefaultRecoverAfter,
+					BreakerThreshold: frontier.DefaultBreakerThreshold, BreakerCooldown: frontier.DefaultBreakerCooldown,
+					BreakerProbes: frontier.DefaultBreakerProbes}
+				if cfg != want {
+					t.Errorf("defaults = %+v, want %+v", cfg, want)
+				}
+				return
+			}
+			if code := trawl.ErrorCode(err); code != trawl.EINVALID {
+				t.Fatalf("Validate = %v (code %q), want code invalid", err, code)
+			}
+			if msg := trawl.ErrorMessage(err); !strings.Contains(msg, tt.field) {
+				t.Errorf("message %q does not name %s", msg, tt.field)
+			}
+			if _, err := frontier.NewScheduler(tt.cfg); trawl.ErrorCode(err) != trawl.EINVALID {
+				t.Errorf("NewScheduler = %v, want the same invalid error", err)
+			}
+		})
+	}
 }

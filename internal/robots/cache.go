@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/trawl-dev/trawl/internal/fetch"
+	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 // Defaults of Config.
@@ -30,7 +31,8 @@ const maxRobotsRedirects = 5
 // sweepAt is the number of cached origins above which expired entries are dropped on insert.
 const sweepAt = 4096
 
-// Config tunes a Cache. The zero value is ready to use: zero or negative fields mean their defaults.
+// Config tunes a Cache. The zero value is ready to use: zero fields mean their defaults; a negative one is invalid
+// (Validate).
 type Config struct {
 	// TTL is how long a fetched robots.txt (or its absence) is used before it is fetched again. Default 24h, the
 	// longest RFC 9309 §2.4 recommends.
@@ -84,14 +86,34 @@ type entry struct {
 	byAgent map[string]*Group // merged groups by User-Agent, computed on first use
 }
 
-// New returns a Cache that fetches robots.txt with client.
+// Validate fills the defaults of c and reports a field out of its range as an EINVALID *trawl.Error naming the field
+// and the range. New calls it.
+func (c *Config) Validate() error {
+	switch {
+	case c.TTL < 0:
+		return trawl.Errorf(trawl.EINVALID, "robots config: TTL must be 0 (default %v) or more", TTLDefault)
+	case c.ErrorTTL < 0:
+		return trawl.Errorf(trawl.EINVALID, "robots config: ErrorTTL must be 0 (default %v) or more", ErrorTTLDefault)
+	case c.MaxSize < 0 || c.MaxSize > MaxParse:
+		return trawl.Errorf(trawl.EINVALID, "robots config: MaxSize must be 0 (default %d) to %d bytes", MaxSizeDefault, MaxParse)
+	case c.Timeout < 0:
+		return trawl.Errorf(trawl.EINVALID, "robots config: Timeout must be 0 (default %v) or more", TimeoutDefault)
+	}
+	c.TTL = positiveOr(c.TTL, TTLDefault)
+	c.ErrorTTL = positiveOr(c.ErrorTTL, ErrorTTLDefault)
+	c.MaxSize = positiveOr(c.MaxSize, MaxSizeDefault)
+	c.Timeout = positiveOr(c.Timeout, TimeoutDefault)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// New returns a Cache that fetches robots.txt with client. cfg comes from code, not from a user: New panics when it
+// is invalid (Config.Validate).
 func New(client *fetch.Client, cfg Config) *Cache {
-	cfg.TTL = positiveOr(cfg.TTL, TTLDefault)
-	cfg.ErrorTTL = positiveOr(cfg.ErrorTTL, ErrorTTLDefault)
-	cfg.MaxSize = positiveOr(cfg.MaxSize, MaxSizeDefault)
-	cfg.Timeout = positiveOr(cfg.Timeout, TimeoutDefault)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if err := cfg.Validate(); err != nil {
+		panic(err)
 	}
 	return &Cache{client: client, cfg: cfg, entries: map[string]*entry{}}
 }

@@ -79,7 +79,11 @@ func setup(t *testing.T) *bundle {
 	t.Cleanup(func() { db.Close() })
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
-	return &bundle{db: db, engine: crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 4})}
+	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{db: db, engine: engine}
 }
 
 // mustSpider is a spider of base that follows every link and keeps one

@@ -82,9 +82,23 @@ type Store interface {
 	// class), and marks the run running again (clearing its finish time and
 	// error), in one transaction. It returns how many pages it requeued.
 	// Returns ENOTFOUND for an unknown run and ECONFLICT when the run has
-	// not finished (resume it instead). A run without failed pages is left
-	// as it is, and 0 returned.
+	// not finished (resume it instead) or when its frontier was compacted
+	// (CompactFrontier). A run without failed pages is left as it is, and 0
+	// returned.
 	RequeueFailed(ctx context.Context, runID int64) (int64, error)
+
+	// CompactFrontier deletes the frontier rows (pages) of the runs that
+	// reached a final status before finishedBefore, for retention: the run
+	// row and its statistics stay, and so do its items (and the items it
+	// stored, for Items with RunID) and a sample of its failed pages, the
+	// first FailedPagesKept of them in ID order, so FailedPages still
+	// answers. It returns how many page rows it deleted. It works in
+	// batches of at most CompactBatch rows per transaction, so that the
+	// commits of running crawls never wait long behind it, and it is
+	// idempotent: a call cut short (canceled, or the process died) is
+	// finished by the next. A compacted run cannot have its failed pages
+	// requeued: RequeueFailed answers ECONFLICT saying so.
+	CompactFrontier(ctx context.Context, finishedBefore time.Time) (int64, error)
 
 	// Runs lists runs, newest first, filtered and paged by q; an empty
 	// list is not an error. Returns EINVALID for an unknown q.Status or a
@@ -171,6 +185,16 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Retention limits of CompactFrontier.
+const (
+	// FailedPagesKept is how many failed pages of a compacted run are kept,
+	// the first in ID order, as a sample for reports.
+	FailedPagesKept = 1000
+	// CompactBatch caps the page rows CompactFrontier deletes in one
+	// transaction.
+	CompactBatch = 5000
+)
 
 // ErrDiskFull is returned (wrapped) when a write failed because the disk or
 // the database's size limit is full. A run that hits it is interrupted, not

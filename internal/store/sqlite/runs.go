@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -93,6 +94,12 @@ func (db *DB) RequeueFailed(ctx context.Context, runID int64) (int64, error) {
 	}
 	if !run.Status.Final() {
 		return 0, trawl.Errorf(trawl.ECONFLICT, "run %d is %s, not finished: resume it instead of retrying its failed pages", runID, run.Status)
+	}
+	if at, ok, err := compactedAt(ctx, tx, runID); err != nil {
+		return 0, fmt.Errorf("requeue failed pages of run %d: %w", runID, err)
+	} else if ok {
+		return 0, trawl.Errorf(trawl.ECONFLICT, "run %d finished too long ago: its frontier was compacted on %s (retention), so its failed pages can no longer be retried; start a new run instead",
+			runID, at.Format(time.DateOnly))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT error_class, count(*), sum(bytes) FROM pages WHERE run_id = ? AND error_class != '' GROUP BY error_class`, runID)
 	if err != nil {

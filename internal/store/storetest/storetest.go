@@ -40,6 +40,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Runs", func(t *testing.T) { t.Parallel(); testRuns(t, open(t, nil)) })
 	t.Run("RunsDefaultLimit", func(t *testing.T) { t.Parallel(); testRunsDefaultLimit(t, open(t, nil)) })
 	t.Run("RequeueFailed", func(t *testing.T) { t.Parallel(); testRequeueFailed(t, open(t, nil)) })
+	t.Run("CompactFrontier", func(t *testing.T) { t.Parallel(); testCompactFrontier(t, open) })
 	t.Run("RequeueFailedNothing", func(t *testing.T) { t.Parallel(); testRequeueNothing(t, open(t, nil)) })
 	t.Run("Datasets", func(t *testing.T) { t.Parallel(); testDatasets(t, open(t, nil)) })
 	t.Run("ItemsOfARun", func(t *testing.T) { t.Parallel(); testItemsOfARun(t, open(t, nil)) })
