@@ -132,9 +132,13 @@ func newCrawlQueue(t *testing.T, st store.Store) *crawlQueue {
 	t.Helper()
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
+	engine, err := crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
 	q := &crawlQueue{
 		st:      st,
-		engine:  crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 2}),
+		engine:  engine,
 		cancels: map[int64]context.CancelCauseFunc{},
 		done:    map[int64]chan struct{}{},
 	}

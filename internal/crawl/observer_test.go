@@ -50,7 +50,11 @@ func TestObserverSeesEveryFinishedPage(t *testing.T) {
 	obs := &observed{byClass: map[string]int{}, statuses: map[int]int{}}
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
-	b.engine = crawl.New(b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 4, Observer: obs})
+	engine, err := crawl.New(b.db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: 4, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.engine = engine
 	stats := b.crawl(t)
 
 	obs.mu.Lock()

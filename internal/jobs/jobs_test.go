@@ -109,7 +109,7 @@ func (e *env) config() jobs.Config {
 		DBPath: e.path,
 		NewCrawler: func(*spider.Spider) (runner.Crawler, error) {
 			fc := fetch.New(fetch.Config{})
-			return crawl.New(e.db, fc, robots.New(fc, robots.Config{}), crawl.Config{}), nil
+			return crawl.New(e.db, fc, robots.New(fc, robots.Config{}), crawl.Config{})
 		},
 	}
 }

@@ -162,11 +162,14 @@ func Run(ctx context.Context, cfg Config) error {
 
 	fc := fetch.New(fetch.Config{BlockPrivateNetworks: !cfg.AllowPrivateNetworks})
 	defer fc.Close()
-	engine := crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{
+	engine, err := crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{
 		Concurrency: cfg.Concurrency,
 		Observer:    m,
 		Logger:      log,
 	})
+	if err != nil {
+		return err
+	}
 	js, err = jobs.New(jobs.Config{
 		Store:        st,
 		DBPath:       cfg.DBPath,
