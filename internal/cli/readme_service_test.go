@@ -69,7 +69,7 @@ func TestReadmeServiceExample(t *testing.T) {
 		line, has string
 	}{
 		{"PUT", `"name":"quotes"`},
-		{"/runs", `"status":"queued"`},
+		{"quotes/runs", `"status":"queued"`},
 		{"/events", "event: end"},
 		{"albert+einstein", `"author":"Albert Einstein"`},
 		{"tags=love&fields", `"text":`},
