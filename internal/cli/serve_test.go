@@ -432,3 +432,48 @@ func TestServeWithCLIClients(t *testing.T) {
 		t.Errorf("runs of chain after a service run and a trawl run: %s (%v), want 2", body, err)
 	}
 }
+
+// TestServiceCancelsATrawlRun: a run that `trawl run` crawls is canceled
+// through the service's API on the same database, and the CLI process
+// stops within 2 s with the run canceled.
+func TestServiceCancelsATrawlRun(t *testing.T) {
+	t.Parallel()
+	const pages = 400
+	site, reached, _ := slowSite(t, pages, 20)
+	dir := t.TempDir()
+	chainSpider(t, dir, site.URL)
+	cmd := trawlCmd(t, dir, "run", "s.yaml", "--db", "shared.db", "--quiet")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		t.Fatal("trawl run did not get going within 60s")
+	}
+	svc := startService(t, dir, "--db", "shared.db")
+	code, body := svc.call(t, "POST", "/v1/runs/1/cancel", "", "")
+	if code != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", code, body)
+	}
+	asked := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("trawl run still crawling 5s after the cancel:\n%s", stderr.String())
+	}
+	if took := time.Since(asked); took > 2*time.Second {
+		t.Errorf("trawl run stopped %v after the cancel, want within 2s", took)
+	}
+	if got := cmd.ProcessState.ExitCode(); got != 130 || !strings.Contains(stderr.String(), "run 1 canceled") {
+		t.Errorf("trawl run after a cancel: exit %d\n%s", got, stderr.String())
+	}
+	if r := svc.run(t, 1); r.Status != "canceled" {
+		t.Errorf("run 1 is %s after the cancel, want canceled", r.Status)
+	}
+}
