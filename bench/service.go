@@ -54,7 +54,7 @@ func (s serviceOptions) quotesConfig(n int) (simweb.QuotesConfig, error) {
 	if n < s.PerPage || n%s.PerPage != 0 {
 		return simweb.QuotesConfig{}, fmt.Errorf("%d items: want a multiple of -per-page %d", n, s.PerPage)
 	}
-	return simweb.QuotesConfig{Pages: n / s.PerPage, PerPage: s.PerPage, Seed: 1}, nil
+	return simweb.QuotesConfig{Pages: n / s.PerPage, PerPage: s.PerPage, Seed: 1}.WithDefaults(), nil
 }
 
 // serviceReport is the JSON output of a service scenario.
