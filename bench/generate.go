@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,17 +45,30 @@ fetch:
 }
 
 // datasetCacheName returns the file name of the cached database of cfg, made with a trawl whose
-// schema has the given number of migrations: a new migration makes a new file.
-func datasetCacheName(cfg simweb.QuotesConfig, migrations int) string {
+// schema migrations hash to schema (see schemaKey): a changed or new migration makes a new file.
+func datasetCacheName(cfg simweb.QuotesConfig, schema string) string {
 	cfg = cfg.WithDefaults()
-	return fmt.Sprintf("quotes-p%d-n%d-a%d-t%d-s%d-m%d.db", cfg.Pages, cfg.PerPage, cfg.Authors, cfg.Tags, cfg.Seed, migrations)
+	return fmt.Sprintf("quotes-p%d-n%d-a%d-t%d-s%d-%s.db", cfg.Pages, cfg.PerPage, cfg.Authors, cfg.Tags, cfg.Seed, schema)
 }
 
-// countMigrations returns the number of schema migrations in the trawl source tree at src, or 0
-// when the tree is not there (a prebuilt binary without its source).
-func countMigrations(src string) int {
-	m, _ := filepath.Glob(filepath.Join(src, "internal", "store", "sqlite", "migration", "*.sql"))
-	return len(m)
+// schemaKey returns a short hash of the names and contents of the schema migrations in the trawl
+// source tree at src, or "nosrc" when there are none (a prebuilt binary without its source).
+func schemaKey(src string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(src, "internal", "store", "sqlite", "migration", "*.sql"))
+	if err != nil || len(files) == 0 {
+		return "nosrc", err
+	}
+	slices.Sort(files)
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("hash migrations: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
+	}
+	return "m" + hex.EncodeToString(h.Sum(nil))[:10], nil
 }
 
 // generated says how a dataset file came to be.
@@ -68,9 +84,9 @@ type generated struct {
 // ensureDataset returns a SQLite database holding the dataset "quotes" of cfg in cacheDir,
 // crawling the quotes API with `trawl run` when the file is not there yet. The crawl writes to a
 // temporary name and renames it on success, so an interrupted generation leaves no bad cache.
-func ensureDataset(ctx context.Context, trawlBin, cacheDir string, migrations int, cfg simweb.QuotesConfig, timeout time.Duration, progress io.Writer) (generated, error) {
+func ensureDataset(ctx context.Context, trawlBin, cacheDir, schema string, cfg simweb.QuotesConfig, timeout time.Duration, progress io.Writer) (generated, error) {
 	cfg = cfg.WithDefaults()
-	g := generated{Path: filepath.Join(cacheDir, datasetCacheName(cfg, migrations)), Items: cfg.Items()}
+	g := generated{Path: filepath.Join(cacheDir, datasetCacheName(cfg, schema)), Items: cfg.Items()}
 	if st, err := os.Stat(g.Path); err == nil {
 		g.Cached, g.Bytes = true, st.Size()
 		fmt.Fprintf(progress, "dataset of %d items: cached %s\n", g.Items, g.Path)

@@ -91,13 +91,16 @@ func runService(ctx context.Context, o options, stdout, progress io.Writer) (ser
 			return rep, fmt.Errorf("wrk not found (apt-get install -y wrk): %w", err)
 		}
 	}
-	migrations := countMigrations(o.trawlSrc)
+	schema, err := schemaKey(o.trawlSrc)
+	if err != nil {
+		return rep, err
+	}
 	dataset := func(n int) (generated, error) {
 		cfg, err := o.service.quotesConfig(n)
 		if err != nil {
 			return generated{}, err
 		}
-		g, err := ensureDataset(ctx, tt.bin, o.service.CacheDir, migrations, cfg, o.timeout, progress)
+		g, err := ensureDataset(ctx, tt.bin, o.service.CacheDir, schema, cfg, o.timeout, progress)
 		if err == nil {
 			rep.Datasets = append(rep.Datasets, g)
 		}

@@ -113,27 +113,38 @@ func TestRunWrk(t *testing.T) {
 func TestDatasetCache(t *testing.T) {
 	t.Parallel()
 	cfg := simweb.QuotesConfig{Pages: 10, PerPage: 100, Seed: 1}
-	if got, want := datasetCacheName(cfg, 5), "quotes-p10-n100-a2000-t500-s1-m5.db"; got != want {
+	if got, want := datasetCacheName(cfg, "mabc"), "quotes-p10-n100-a2000-t500-s1-mabc.db"; got != want {
 		t.Errorf("datasetCacheName = %q, want %q", got, want)
 	}
-	if datasetCacheName(cfg, 5) == datasetCacheName(cfg, 6) {
-		t.Error("a new migration must change the cache name")
+	// The schema key changes with any migration's content.
+	src := t.TempDir()
+	mig := filepath.Join(src, "internal", "store", "sqlite", "migration")
+	if k, err := schemaKey(src); k != "nosrc" || err != nil {
+		t.Errorf("schemaKey without migrations = %q, %v; want nosrc", k, err)
 	}
-	if n := countMigrations(".."); n < 5 {
-		t.Errorf("countMigrations(..) = %d, want the trawl tree's 5 or more", n)
+	os.MkdirAll(mig, 0o755)
+	os.WriteFile(filepath.Join(mig, "0001_init.sql"), []byte("CREATE TABLE a (x);"), 0o644)
+	k1, err1 := schemaKey(src)
+	os.WriteFile(filepath.Join(mig, "0001_init.sql"), []byte("CREATE TABLE a (y);"), 0o644)
+	k2, err2 := schemaKey(src)
+	if err1 != nil || err2 != nil || k1 == k2 || len(k1) != 11 {
+		t.Errorf("schemaKey before and after an edit: %q, %q (%v, %v); want two different keys", k1, k2, err1, err2)
+	}
+	if k, err := schemaKey(".."); err != nil || k == "nosrc" {
+		t.Errorf("schemaKey(..) = %q, %v; want the trawl tree's migrations", k, err)
 	}
 	// A cached file is used as it is: the (missing) trawl binary is not run.
 	dir := t.TempDir()
-	path := filepath.Join(dir, datasetCacheName(cfg, 5))
+	path := filepath.Join(dir, datasetCacheName(cfg, "m5"))
 	if err := os.WriteFile(path, []byte("db"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g, err := ensureDataset(context.Background(), "/nonexistent/trawl", dir, 5, cfg, time.Minute, io.Discard)
+	g, err := ensureDataset(context.Background(), "/nonexistent/trawl", dir, "m5", cfg, time.Minute, io.Discard)
 	if err != nil || !g.Cached || g.Path != path || g.Items != 1000 {
 		t.Errorf("ensureDataset = %+v, %v; want the cached file of 1000 items", g, err)
 	}
 	// Without a cached file it runs trawl, and a failure leaves no file behind.
-	g, err = ensureDataset(context.Background(), "/nonexistent/trawl", dir, 6, cfg, time.Minute, io.Discard)
+	g, err = ensureDataset(context.Background(), "/nonexistent/trawl", dir, "m6", cfg, time.Minute, io.Discard)
 	if err == nil {
 		t.Fatalf("ensureDataset with a missing trawl: %+v, no error", g)
 	}
@@ -329,7 +340,7 @@ func TestQuotesDatasetEndToEnd(t *testing.T) {
 		t.Fatalf("Prepare: %v", err)
 	}
 	cfg := simweb.QuotesConfig{Pages: 3, PerPage: 20, Seed: 3}
-	g, err := ensureDataset(context.Background(), tt.bin, filepath.Join(dir, "cache"), 5, cfg, 2*time.Minute, io.Discard)
+	g, err := ensureDataset(context.Background(), tt.bin, filepath.Join(dir, "cache"), "m5", cfg, 2*time.Minute, io.Discard)
 	if err != nil {
 		t.Fatalf("ensureDataset: %v", err)
 	}
@@ -352,7 +363,7 @@ func TestQuotesDatasetEndToEnd(t *testing.T) {
 			t.Fatalf("item %d = %+v, want %+v", i, got, want)
 		}
 	}
-	again, err := ensureDataset(context.Background(), tt.bin, filepath.Join(dir, "cache"), 5, cfg, time.Minute, io.Discard)
+	again, err := ensureDataset(context.Background(), tt.bin, filepath.Join(dir, "cache"), "m5", cfg, time.Minute, io.Discard)
 	if err != nil || !again.Cached || again.Path != g.Path {
 		t.Errorf("second ensureDataset = %+v, %v; want the cached file", again, err)
 	}
