@@ -533,7 +533,8 @@ func crawlWithService(ctx context.Context, o options, bin, dir string, web *simw
 	if err := copyFile(small.Path, db); err != nil {
 		return r, err
 	}
-	args := append([]string{"--allow-private-networks"}, o.service.ServeArgs...)
+	// The same global concurrency as `trawl run --concurrency`; the simulated web is on loopback.
+	args := append([]string{"--allow-private-networks", "--concurrency", strconv.Itoa(o.scenario.Concurrency)}, o.service.ServeArgs...)
 	srv, err := startServe(ctx, bin, db, filepath.Join(dir, "serve.log"), args, time.Minute)
 	if err != nil {
 		return r, err
