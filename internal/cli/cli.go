@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -34,6 +32,9 @@ type Env struct {
 	Stderr io.Writer
 	// Getenv reads an environment variable; nil means none are set.
 	Getenv func(string) string
+	// Environ lists the environment as KEY=value (os.Environ), to warn of
+	// misspelt TRAWL_ variables; nil skips that warning.
+	Environ func() []string
 	// Dir is the working directory for default paths; "" means the
 	// process's own.
 	Dir string
@@ -133,15 +134,6 @@ func report(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "trawl: %v\n", err)
 		return ExitError
 	}
-}
-
-// newLogger returns the logger for diagnostics on stderr.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, usageErrorf("invalid log level %q: use debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // isTerminal reports whether w is a terminal.

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 
-	"github.com/agnivade/levenshtein"
-
+	"github.com/trawl-dev/trawl/internal/config"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -26,8 +24,12 @@ func commands() []command {
 		{"run", "crawl a spider and store its items; -o also writes them to a file", runCmd},
 		{"check", "validate spider files without fetching anything", checkCmd},
 		{"export", "write a dataset's items to a file or stdout", exportCmd},
-		{"runs", "list the runs in the database", runsCmd},
+		{"runs", "list runs; with a server, also start, cancel and watch them", runsCmd},
 		{"datasets", "list the datasets in the database", datasetsCmd},
+		{"serve", "run the HTTP API, the run queue and schedules (a service)", serveCmd},
+		{"spiders", "list, get, put and delete the spiders stored on a server", spidersCmd},
+		{"apply", "make a server's spiders match a folder of spider files", applyCmd},
+		{"items", "print a dataset's items from a server, filtered", itemsCmd},
 		{"demo", "crawl the bundled demo website (no internet needed)", demoCmd},
 		{"version", "print trawl's version", versionCmd},
 		{"help", "show the usage and flags of a command", helpCmd},
@@ -65,13 +67,15 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `
 Run 'trawl help COMMAND' or 'trawl COMMAND -h' for the usage and flags of a
 command. Every flag can also be set with an environment variable: --db is
-TRAWL_DB, --concurrency is TRAWL_CONCURRENCY, and so on.
+TRAWL_DB, --concurrency is TRAWL_CONCURRENCY, and so on. The commands that
+call a trawl server (spiders, apply, items, runs start|cancel|watch) take its
+address from --server or TRAWL_SERVER, and its token from TRAWL_TOKEN.
 `)
 }
 
 // helpCmd shows trawl's usage, or a command's usage and flags.
 func helpCmd(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("help", "[COMMAND]", "Show the usage and flags of COMMAND, or list the commands.")
+	fs := newFlagSet("help", "[COMMAND [SUBCOMMAND]]", "Show the usage and flags of COMMAND (or of its SUBCOMMAND, as in trawl help runs start), or list the commands.")
 	pos, err := fs.parse(args, env)
 	if err != nil {
 		return err
@@ -80,14 +84,14 @@ func helpCmd(ctx context.Context, args []string, env Env) error {
 	case len(pos) == 0:
 		usage(env.Stdout)
 		return nil
-	case len(pos) > 1:
-		return fs.usageErrorf("help takes one command name, got %d arguments", len(pos))
+	case len(pos) > 2:
+		return fs.usageErrorf("help takes a command name and perhaps a subcommand, got %d arguments", len(pos))
 	}
 	cmd, ok := lookupCommand(pos[0])
 	if !ok {
 		return unknownCommand(pos[0])
 	}
-	return cmd.run(ctx, []string{"-h"}, env)
+	return cmd.run(ctx, append(pos[1:], "-h"), env)
 }
 
 // versionCmd prints the version of this build.
@@ -107,15 +111,5 @@ func versionCmd(_ context.Context, args []string, env Env) error {
 // suggest returns the candidate nearest to s by edit distance, or "" when
 // none is near enough to be what the user meant.
 func suggest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := levenshtein.ComputeDistance(strings.ToLower(s), c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD > max(2, len(s)/3) || bestD >= len(s) {
-		return ""
-	}
-	return best
+	return config.Suggest(s, candidates)
 }

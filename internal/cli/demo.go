@@ -17,6 +17,7 @@ import (
 	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/demosite"
 	"github.com/trawl-dev/trawl/internal/export"
+	"github.com/trawl-dev/trawl/internal/logging"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
 )
@@ -82,7 +83,7 @@ func demoCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("bundled example spider: %w", err)
 	}
-	o.logLevel, o.progress, o.spiderPath = "warn", 5*time.Second, "examples/quotes.yaml"
+	o.logLevel, o.logFormat, o.progress, o.spiderPath = "warn", logging.Text, 5*time.Second, "examples/quotes.yaml"
 	if err := runSpider(ctx, sp, o, env); err != nil {
 		return err
 	}

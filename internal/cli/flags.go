@@ -47,6 +47,15 @@ func (fs *flagSet) usageErrorf(format string, args ...any) error {
 // command line from its TRAWL_* environment twin. A bad environment value is
 // an error, never ignored. -h prints the command's usage on stdout.
 func (fs *flagSet) parse(args []string, env Env) ([]string, error) {
+	pos, err := fs.parseArgs(args, env)
+	if err != nil {
+		return nil, err
+	}
+	return pos, fs.applyEnv(env)
+}
+
+// parseArgs parses the command line only; see parse.
+func (fs *flagSet) parseArgs(args []string, env Env) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -67,8 +76,13 @@ func (fs *flagSet) parse(args []string, env Env) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true; set[fs.short[f.Name]] = true })
+	return pos, nil
+}
+
+// applyEnv fills every flag not given on the command line from its
+// TRAWL_* environment twin.
+func (fs *flagSet) applyEnv(env Env) error {
+	set := fs.given()
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || err != nil || fs.short[f.Name] != "" {
@@ -81,7 +95,14 @@ func (fs *flagSet) parse(args []string, env Env) ([]string, error) {
 			}
 		}
 	})
-	return pos, err
+	return err
+}
+
+// given returns the flags given on the command line, by long name.
+func (fs *flagSet) given() map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true; set[fs.short[f.Name]] = true })
+	return set
 }
 
 // flagMention matches a flag as the flag package names it in its errors.
@@ -148,7 +169,7 @@ func (fs *flagSet) printUsage(w io.Writer) {
 			return
 		}
 		arg, text := flag.UnquoteUsage(f)
-		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			arg = ""
 		}
 		left := "    --" + f.Name
@@ -171,6 +192,9 @@ func (fs *flagSet) printUsage(w io.Writer) {
 		width = max(width, len(r.left))
 	}
 	example := "db"
+	if fs.Lookup(example) == nil && fs.Lookup("server") != nil {
+		example = "server"
+	}
 	if fs.Lookup(example) == nil {
 		fs.VisitAll(func(f *flag.Flag) {
 			if example == "db" && len(f.Name) > 1 {

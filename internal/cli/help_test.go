@@ -14,7 +14,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // commands are trawl's subcommands; each has a golden help text.
-var commands = []string{"run", "check", "export", "runs", "datasets", "demo", "version", "help"}
+var commands = []string{"run", "check", "export", "runs", "datasets", "serve", "spiders", "apply", "items", "demo", "version", "help",
+	"runs list", "runs get", "runs start", "runs cancel", "runs watch", "spiders list", "spiders get", "spiders put", "spiders delete"}
 
 // TestHelp checks every help text against its golden file, and that
 // `trawl help COMMAND` and `trawl COMMAND -h` print the same text.
@@ -22,12 +23,13 @@ func TestHelp(t *testing.T) {
 	t.Parallel()
 	cases := map[string][][]string{"trawl": {{"help"}, {"-h"}, {"--help"}}}
 	for _, c := range commands {
-		cases[c] = [][]string{{"help", c}, {c, "-h"}, {c, "--help"}}
+		words := strings.Fields(c)
+		cases[c] = [][]string{append([]string{"help"}, words...), append(words, "-h"), append(words, "--help")}
 	}
 	for name, invocations := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			golden := filepath.Join("testdata", "help", name+".txt")
+			golden := filepath.Join("testdata", "help", strings.ReplaceAll(name, " ", "-")+".txt")
 			for i, args := range invocations {
 				r := runMain(t, t.TempDir(), nil, args...)
 				if r.code != 0 || r.stderr != "" {
@@ -114,5 +116,17 @@ func TestCheckMissingFile(t *testing.T) {
 	want := "trawl: " + filepath.Join(dir, "missing.yaml") + ": no such file\n"
 	if r.code != 2 || r.stderr != want || !strings.Contains(r.stdout, "good.yaml: ok") {
 		t.Errorf("check of a missing file: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+}
+
+// TestRunLogFormat: trawl run takes serve's --log-format, and refuses an
+// unknown one before fetching anything.
+func TestRunLogFormat(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "s.yaml", "name: s\nstart_urls: [http://127.0.0.1:1/]\nitems: [{fields: {title: title}}]\n")
+	r := runMain(t, dir, nil, "run", "s.yaml", "--log-format", "xml")
+	if want := "trawl: invalid log format \"xml\": use text or json\nRun 'trawl help run' for usage.\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("--log-format xml: exit %d, %q; want 2, %q", r.code, r.stderr, want)
 	}
 }

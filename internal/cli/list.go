@@ -11,29 +11,56 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// runsCmd lists the runs the local database holds, newest first.
+const runsAbout = `List runs, newest first: id, spider, status, when it started, pages, items
+and errors. Without --server (or TRAWL_SERVER) they are the runs of the
+local database; with it, the server's. Subcommands: get ID shows one run;
+with a server, start SPIDER queues a run of a stored spider, cancel ID stops
+one and watch ID follows one live. See 'trawl help runs start' and so on.`
+
+// runsCmd lists runs, locally or on a server, and starts, cancels and
+// watches them on a server.
 func runsCmd(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("runs", "[flags]", "List the runs in the database, newest first: id, spider, status, when it started, pages, items and errors.")
+	return dispatch(ctx, "runs", []subcommand{
+		{"list", runsList},
+		{"get", runsGet},
+		{"start", runsStart},
+		{"cancel", runsCancel},
+		{"watch", runsWatch},
+	}, runsList, args, env)
+}
+
+// runsList lists the runs of the local database, or of the server.
+func runsList(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("runs", "[list] [flags]", runsAbout)
 	var db, spiderName, status string
 	var limit int
-	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE`")
+	var r remote
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE` (without --server)")
+	addRemoteFlags(fs, &r)
 	fs.StringVar(&spiderName, "spider", "", "only the runs of the spider `NAME`")
-	fs.StringVar(&status, "status", "", "only the runs with `STATUS`: running, succeeded, failed or canceled")
+	fs.StringVar(&status, "status", "", "only the runs with `STATUS`: queued, running, succeeded, failed or canceled")
 	fs.IntVar(&limit, "limit", 20, "at most `N` runs")
 	pos, err := fs.parse(args, env)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return fs.usageErrorf("runs takes no arguments; to see one spider's runs: trawl runs --spider %s", pos[0])
+		return fs.usageErrorf("runs list takes no arguments; to see one spider's runs: trawl runs --spider %s", pos[0])
 	}
 	switch trawl.RunStatus(status) {
 	case "", trawl.RunQueued, trawl.RunRunning, trawl.RunSucceeded, trawl.RunFailed, trawl.RunCanceled:
 	default:
-		return fs.usageErrorf("--status %q: want running, succeeded, failed or canceled", status)
+		return fs.usageErrorf("--status %q: want queued, running, succeeded, failed or canceled", status)
 	}
 	if limit < 1 {
 		return fs.usageErrorf("--limit must be at least 1, got %d", limit)
+	}
+	local, err := isLocal(fs, r)
+	if err != nil {
+		return err
+	}
+	if !local {
+		return remoteRuns(ctx, fs, r, spiderName, trawl.RunStatus(status), limit, env)
 	}
 	st, err := openExistingStore(ctx, db, env)
 	if err != nil {

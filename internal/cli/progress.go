@@ -25,8 +25,13 @@ type progress struct {
 
 	mu    sync.Mutex
 	stats trawl.RunStats
-	done  chan struct{}
-	wg    sync.WaitGroup
+	// remote is set once a run watched over the API reports progress: the
+	// rate is then the server's, and the time runs from the run's start.
+	remote     bool
+	rate       float64
+	runStarted time.Time
+	done       chan struct{}
+	wg         sync.WaitGroup
 }
 
 func newProgress(w io.Writer, begin trawl.RunStats, quiet bool, interval time.Duration) *progress {
@@ -41,6 +46,18 @@ func newProgress(w io.Writer, begin trawl.RunStats, quiet bool, interval time.Du
 func (p *progress) update(pr crawl.Progress) {
 	p.mu.Lock()
 	p.stats = pr.Stats
+	p.mu.Unlock()
+}
+
+// updateRemote records a progress event of a run watched over the API
+// (trawl runs watch): its statistics, the server's rate in pages per
+// second, and when the run started (nil while it is queued).
+func (p *progress) updateRemote(s trawl.RunStats, rate float64, started *time.Time) {
+	p.mu.Lock()
+	p.stats, p.rate, p.remote = s, rate, true
+	if started != nil {
+		p.runStarted = *started
+	}
 	p.mu.Unlock()
 }
 
@@ -73,10 +90,16 @@ func (p *progress) stop() {
 
 func (p *progress) print() {
 	p.mu.Lock()
-	s := p.stats
+	s, remote, remoteRate, runStarted := p.stats, p.remote, p.rate, p.runStarted
 	p.mu.Unlock()
 	elapsed := time.Since(p.started)
 	rate := float64(s.Pages-p.begin.Pages) / max(elapsed.Seconds(), 0.001)
+	if remote {
+		rate = remoteRate
+		if !runStarted.IsZero() {
+			elapsed = max(time.Since(runStarted), 0)
+		}
+	}
 	line := fmt.Sprintf("pages %d/%d  items %d  errors %d  %.1f pages/s  %s",
 		s.Pages, s.Queued, s.Items, s.ErrorCount(), rate, elapsed.Round(time.Second))
 	if p.tty {

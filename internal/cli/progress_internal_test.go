@@ -28,3 +28,17 @@ func TestProgressLine(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressLineRemote: trawl runs watch prints trawl run's line from a
+// server's progress events: the server's rate, the time since the run
+// started there.
+func TestProgressLineRemote(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf, started: time.Now()}
+	started := time.Now().Add(-90 * time.Second)
+	p.updateRemote(trawl.RunStats{Pages: 40, Queued: 100, Items: 80, Errors: map[string]int64{"timeout": 1}}, 3.25, &started)
+	p.print()
+	if got, want := buf.String(), "pages 40/100  items 80  errors 1  3.2 pages/s  1m30s\n"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+}

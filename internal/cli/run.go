@@ -12,6 +12,7 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/fetch"
+	"github.com/trawl-dev/trawl/internal/logging"
 	"github.com/trawl-dev/trawl/internal/robots"
 	"github.com/trawl-dev/trawl/internal/runner"
 	"github.com/trawl-dev/trawl/internal/spider"
@@ -32,6 +33,7 @@ type runOptions struct {
 	retryFailed bool
 	quiet       bool
 	logLevel    string
+	logFormat   string
 	progress    time.Duration
 	cpuProfile  string
 }
@@ -54,6 +56,7 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "fetch again only the failed pages of the spider's last run, and update that run")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output, only the summary")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "print diagnostics of `LEVEL` and above on stderr: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", logging.Text, "write diagnostics as `FORMAT`: text or json (as trawl serve does)")
 	fs.DurationVar(&o.progress, "progress-interval", 5*time.Second, "print a progress line every `DURATION` when stderr is not a terminal")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	pos, err := fs.parse(args, env)
@@ -113,9 +116,9 @@ func loadSpider(path string, env Env) (*spider.Spider, error) {
 // what is said on the terminal, the output file and the exit code are
 // decided here.
 func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) error {
-	logger, err := newLogger(env.Stderr, o.logLevel)
+	logger, err := logging.New(env.Stderr, o.logFormat, o.logLevel)
 	if err != nil {
-		return err
+		return &usageError{msg: trawl.ErrorMessage(err), cmd: o.command}
 	}
 	// Validate the output before crawling: finding out afterwards is too late.
 	format, err := outputFormat(o.command, o.output, o.format, env)

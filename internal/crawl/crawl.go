@@ -85,10 +85,22 @@ type Config struct {
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
 	BreakerProbes    int
+	// Observer, if set, is told of every page the engine finishes (done
+	// or failed, not a retried attempt), from the worker that finished
+	// it: keep it cheap. internal/metrics.Metrics is one.
+	Observer PageObserver
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+}
+
+// PageObserver is told of every finished page: its error class ("" when it
+// succeeded), HTTP status (0 without a response), decoded body bytes, the
+// duration of its last fetch attempt (0 without a response) and the number
+// of items extracted from it (before deduplication by key).
+type PageObserver interface {
+	ObservePage(errClass string, status int, bytes int64, d time.Duration, items int)
 }
 
 // Store is what the engine needs of a store: the frontier of a run, the

@@ -20,6 +20,9 @@ import (
 type outcome struct {
 	result *store.PageResult // a failed page, to commit
 	resp   *fetch.Response   // a fetched page, to extract and commit
+	// fetched is how long the page's last fetch attempt took; 0 when no
+	// response arrived (for Config.Observer).
+	fetched time.Duration
 	release
 }
 
@@ -52,6 +55,10 @@ func (c *crawler) work(ctx context.Context) {
 			o.result = c.parse(ctx, t, o.resp)
 		}
 		if o.result != nil {
+			if obs := c.e.cfg.Observer; obs != nil {
+				r := o.result
+				obs.ObservePage(r.ErrorClass, r.Status, r.Bytes, o.fetched, len(r.Items))
+			}
 			c.results <- *o.result
 		}
 	}
@@ -103,6 +110,9 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		MaxRedirects:  sp.Fetch.MaxRedirects,
 		CheckRedirect: c.checkRedirect(ctx),
 	})
+	if resp != nil {
+		o.fetched = resp.Duration
+	}
 	if err != nil {
 		var hop *robotsHopError
 		if errors.As(err, &hop) && ctx.Err() == nil {

@@ -31,6 +31,10 @@ type Store interface {
 	FinishRun(ctx context.Context, id int64, status trawl.RunStatus, errMsg string) error
 	// FailedPages returns up to limit failed pages of run, in ID order.
 	FailedPages(ctx context.Context, runID int64, limit int) ([]store.FailedPage, error)
+	// RunSpec returns the spider source a run was created with.
+	RunSpec(ctx context.Context, id int64) ([]byte, error)
+	// StartRun takes up a queued or running run by ID.
+	StartRun(ctx context.Context, id int64) (*trawl.Run, error)
 }
 
 var _ Store = store.Store(nil)
@@ -125,6 +129,52 @@ func Start(ctx context.Context, st Store, sp *spider.Spider, o Options) (*Run, e
 		return nil, err
 	}
 	return r, nil
+}
+
+// StartID takes up the existing run runID of st, queued (by the service's
+// queue) or running (interrupted), with the spider source stored with the
+// run, so that a job worker goes through the same lifecycle as Start: the
+// lock of o.LockFunc, if any, on the run's dataset, then the run marked
+// running (a queued run is Created, a running one Resumed). o.Restart and
+// o.RetryFailed do not apply (EINVALID). Returns ENOTFOUND for an unknown
+// run, ECONFLICT for a finished one, EINVALID when the stored source no
+// longer parses, the lock's error, or the store's. The caller must Close
+// the Run.
+func StartID(ctx context.Context, st Store, runID int64, o Options) (*Run, error) {
+	if o.Restart || o.RetryFailed {
+		return nil, trawl.Errorf(trawl.EINVALID, "run %d: restart and retry-failed do not apply to taking up a run by ID", runID)
+	}
+	src, err := st.RunSpec(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := spider.Parse(fmt.Sprintf("run %d", runID), src)
+	if err != nil {
+		return nil, trawl.Errorf(trawl.EINVALID, "run %d: its stored spider does not parse: %v", runID, err)
+	}
+	unlock := func() {}
+	if o.LockFunc != nil {
+		u, err := o.LockFunc(ctx, sp.Name)
+		if err != nil {
+			return nil, err
+		}
+		unlock = u
+	}
+	before, err := st.Run(ctx, runID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	run, err := st.StartRun(ctx, runID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	origin := Resumed
+	if before.Status == trawl.RunQueued {
+		origin = Created
+	}
+	return &Run{Spider: sp, Initial: run, Origin: origin, store: st, unlock: unlock}, nil
 }
 
 // ID is the run's ID.

@@ -177,3 +177,48 @@ func TestLockFunc(t *testing.T) {
 		t.Errorf("%d runs after a Start that could not lock, want 1: a run is chosen only under the lock", len(runs))
 	}
 }
+
+// TestStartID: a queued run is taken up by ID with its stored spider,
+// crawled to the end like any run, and cannot be taken up again.
+func TestStartID(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	s := newSite(t, false)
+	sp := mustSpider(t, s.URL, "")
+	q, err := b.db.CreateRun(ctx, store.CreateRunParams{Spider: sp.Name, SpecHash: sp.Hash, Spec: sp.Source,
+		Columns: sp.FieldNames(), StartURLs: []store.NewURL{{URL: s.URL + "/", Host: s.Listener.Addr().String()}}, Queued: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locked string
+	r, err := runner.StartID(ctx, b.db, q.ID, runner.Options{LockFunc: func(_ context.Context, ds string) (func(), error) {
+		locked = ds
+		return func() {}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if r.Origin != runner.Created || r.Initial.Status != trawl.RunRunning || r.Spider.Hash != sp.Hash || locked != sp.Name {
+		t.Fatalf("StartID: origin %v, run %+v, hash %s, locked %q; want a created running run of the stored spider, its dataset locked", r.Origin, r.Initial, r.Spider.Hash, locked)
+	}
+	again, err := runner.StartID(ctx, b.db, q.ID, runner.Options{})
+	if err != nil || again.Origin != runner.Resumed {
+		t.Fatalf("StartID of a running run: %v, %v; want it resumed", again, err)
+	}
+	again.Close()
+	if out := crawlToEnd(t, b, r); out.End != runner.Succeeded || out.Result.Stats.Items == 0 {
+		t.Fatalf("crawl: %v (%v), stats %+v", out.End, out.Err, out.Result.Stats)
+	}
+	if _, err := runner.StartID(ctx, b.db, q.ID, runner.Options{}); trawl.ErrorCode(err) != trawl.ECONFLICT {
+		t.Errorf("StartID of a finished run = %v, want conflict", err)
+	}
+	if _, err := runner.StartID(ctx, b.db, 999, runner.Options{}); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("StartID(999) = %v, want not_found", err)
+	}
+	busy := errors.New("busy")
+	if _, err := runner.StartID(ctx, b.db, q.ID, runner.Options{LockFunc: func(context.Context, string) (func(), error) { return nil, busy }}); !errors.Is(err, busy) {
+		t.Errorf("StartID with a busy lock = %v, want the lock's error", err)
+	}
+}

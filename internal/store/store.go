@@ -19,13 +19,38 @@ import (
 //
 // API is not stable: it grows with the service (issue by issue).
 type Store interface {
-	// CreateRun inserts a running run of the spider, records the dataset and
-	// its columns, and admits the start URLs at depth 0, in one transaction.
+	// CreateRun inserts a run of the spider (running, or queued with
+	// p.Queued), records the dataset and its columns, and admits the start
+	// URLs at depth 0, in one transaction. With p.Exclusive it returns
+	// ECONFLICT, naming the active run, when the spider already has a
+	// queued or running run, checked in the same transaction.
 	CreateRun(ctx context.Context, p CreateRunParams) (*trawl.Run, error)
 
-	// ResumableRun returns the newest run of spider with specHash that has
-	// not finished. Returns ENOTFOUND if there is none.
+	// ResumableRun returns the newest running run of spider with specHash.
+	// A queued run is not resumable: it waits in the service's queue, and
+	// `trawl run` leaves it there. Returns ENOTFOUND if there is none.
 	ResumableRun(ctx context.Context, spider, specHash string) (*trawl.Run, error)
+
+	// RunSpec returns the spider source run id was created with
+	// (CreateRunParams.Spec). Returns ENOTFOUND if there is no such run.
+	RunSpec(ctx context.Context, id int64) ([]byte, error)
+
+	// ActiveRun returns the newest queued or running run of spider, whatever
+	// its spec hash. Returns ENOTFOUND if there is none.
+	ActiveRun(ctx context.Context, spider string) (*trawl.Run, error)
+
+	// StartRun takes up run id: a queued run becomes running with its
+	// start time set (its RunAt is kept); a running run is returned as it
+	// is (a resume). Returns ENOTFOUND for an unknown run and ECONFLICT for
+	// a finished one.
+	StartRun(ctx context.Context, id int64) (*trawl.Run, error)
+
+	// CancelRun cancels run id: a queued run becomes canceled at once
+	// (finish time set); a running run gets CancelRequested set and stays
+	// running until whoever crawls it finishes it. Repeating it on a
+	// running run changes nothing. Returns the run as it is after the
+	// request; ENOTFOUND for an unknown run, ECONFLICT for a finished one.
+	CancelRun(ctx context.Context, id int64) (*trawl.Run, error)
 
 	// Run returns the run with id. Returns ENOTFOUND if there is none.
 	Run(ctx context.Context, id int64) (*trawl.Run, error)
@@ -124,6 +149,11 @@ type Store interface {
 	// Returns ENOTFOUND if there is none, so a repeated delete reports it.
 	DeleteSpider(ctx context.Context, name string) error
 
+	// SetSpiderFired records at as the time of the last scheduled fire of
+	// spider (StoredSpider.LastFiredAt), kept across puts of the spider.
+	// Returns ENOTFOUND if there is no such spider.
+	SetSpiderFired(ctx context.Context, name string, at time.Time) error
+
 	// CountRuns returns how many runs have each status. Statuses without
 	// runs are absent from the map.
 	CountRuns(ctx context.Context) (map[trawl.RunStatus]int64, error)
@@ -132,6 +162,11 @@ type Store interface {
 	// not reached a final status; the queued pages of finished runs (which
 	// a resume or retry would fetch) are not counted.
 	QueuedPageCount(ctx context.Context) (int64, error)
+
+	// Ping checks that the database answers and that its schema is the one
+	// this binary knows (neither missing a migration nor migrated by a newer
+	// trawl since the store was opened): what /readyz reports.
+	Ping(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error
@@ -149,6 +184,15 @@ type CreateRunParams struct {
 	Spec      []byte   // the spider source, kept for the service and for audits
 	Columns   []string // item fields in declared order, without "_url"
 	StartURLs []NewURL
+	// Queued creates the run queued (not started) instead of running: the
+	// service's queue takes it up later with StartRun.
+	Queued bool
+	// RunAt is when a queued run is due; nil = as soon as possible. Kept
+	// in the run (trawl.Run.RunAt).
+	RunAt *time.Time
+	// Exclusive refuses the run (ECONFLICT) when the spider has a queued
+	// or running run.
+	Exclusive bool
 }
 
 // NewURL is a URL admitted by scope and depth, awaiting deduplication.
@@ -310,6 +354,9 @@ type StoredSpider struct {
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// LastFiredAt is when the spider's schedule last fired (see
+	// SetSpiderFired); nil when it never did.
+	LastFiredAt *time.Time `json:"last_fired_at,omitempty"`
 }
 
 // SpiderQuery selects stored spiders for Spiders. The zero value lists the

@@ -14,6 +14,16 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	ECANCELED     = "canceled"
 	EINTERNAL     = "internal"
+
+	// EFORBIDDEN: the caller is known but may not do this (the API's
+	// read-only token on a route that changes something).
+	EFORBIDDEN = "forbidden"
+	// ETOOLARGE: a request body over the size limit.
+	ETOOLARGE = "too_large"
+	// EINVALIDSPIDER: a spider that does not validate; the API answers it
+	// with every problem (a *spider.ValidationError, which the CLI reports
+	// as EINVALID).
+	EINVALIDSPIDER = "invalid_spider"
 )
 
 // Error is an error a user may see: a stable code and a message safe to show.

@@ -46,6 +46,14 @@ type Run struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// RunAt is when a run queued for later is due; nil when it was queued
+	// to start as soon as possible or started at once.
+	RunAt *time.Time `json:"run_at,omitempty"`
+	// Dataset is the dataset the run stores its items in.
+	Dataset string `json:"dataset,omitempty"`
+	// CancelRequested is set when a user asked a running run to stop; the
+	// process crawling it ends it as canceled.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
 }
 
 // RunStats are the counters of a run. They survive a resume: a resumed run

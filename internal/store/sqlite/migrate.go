@@ -189,3 +189,27 @@ func queryStrings(ctx context.Context, q querier, query string) ([]string, error
 	}
 	return out, rows.Err()
 }
+
+// Ping implements store.Store: a read of the applied migrations on a
+// reader, compared with the migrations this binary embeds.
+func (db *DB) Ping(ctx context.Context) error {
+	known, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		return err
+	}
+	applied, err := queryStrings(ctx, db.read, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", db.path, err)
+	}
+	for _, name := range applied {
+		if !slices.Contains(known, name) {
+			return trawl.Errorf(trawl.EINVALID, "database %s was migrated by a newer trawl (%s) since this process opened it", db.path, name)
+		}
+	}
+	for _, name := range known {
+		if !slices.Contains(applied, name) {
+			return trawl.Errorf(trawl.EINVALID, "database %s lacks migration %s", db.path, name)
+		}
+	}
+	return nil
+}

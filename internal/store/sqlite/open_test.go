@@ -239,3 +239,24 @@ func TestOpenNewFileConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestPingNoticesANewerSchema checks what /readyz reports: an open store
+// whose file a newer trawl migrated since is no longer ready.
+func TestPingNoticesANewerSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trawl.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping of a fresh database: %v", err)
+	}
+	rawExec(t, path, `INSERT INTO schema_migrations (name, applied_at) VALUES ('migration/9999_future.sql', 0)`)
+	err = db.Ping(ctx)
+	if err == nil || !strings.Contains(err.Error(), "newer trawl") {
+		t.Fatalf("Ping after a newer migration = %v, want a newer-trawl error", err)
+	}
+}

@@ -21,13 +21,26 @@ func (db *DB) CreateRun(ctx context.Context, p store.CreateRunParams) (*trawl.Ru
 	defer tx.Rollback()
 
 	now := db.now()
+	if p.Exclusive {
+		if err := checkIdle(ctx, tx, p.Spider); err != nil {
+			return nil, err
+		}
+	}
 	if err := upsertDataset(ctx, tx, p.Spider, p.Columns, now); err != nil {
 		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
 	stats := trawl.RunStats{Errors: map[string]int64{}}
 	statsJSON, _ := json.Marshal(stats)
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (spider, spec_hash, spec, status, stats, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		p.Spider, p.SpecHash, string(p.Spec), trawl.RunRunning, string(statsJSON), now.UnixMilli(), now.UnixMilli())
+	status, started := trawl.RunRunning, sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+	if p.Queued {
+		status, started = trawl.RunQueued, sql.NullInt64{}
+	}
+	var runAt sql.NullInt64
+	if p.RunAt != nil {
+		runAt = sql.NullInt64{Int64: p.RunAt.UnixMilli(), Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (spider, spec_hash, spec, status, stats, created_at, started_at, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.Spider, p.SpecHash, string(p.Spec), status, string(statsJSON), now.UnixMilli(), started, runAt)
 	if err != nil {
 		return nil, fmt.Errorf("create run: %w", writeError(err))
 	}
@@ -65,8 +78,8 @@ func (db *DB) CreateRun(ctx context.Context, p store.CreateRunParams) (*trawl.Ru
 // ResumableRun implements store.Store.
 func (db *DB) ResumableRun(ctx context.Context, spider, specHash string) (*trawl.Run, error) {
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM runs WHERE spider = ? AND spec_hash = ? AND status IN (?, ?) ORDER BY id DESC LIMIT 1`,
-		spider, specHash, trawl.RunQueued, trawl.RunRunning).Scan(&id)
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM runs WHERE spider = ? AND spec_hash = ? AND status = ? ORDER BY id DESC LIMIT 1`,
+		spider, specHash, trawl.RunRunning).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.ENOTFOUND, "no unfinished run of spider %q", spider)
 	} else if err != nil {
@@ -101,7 +114,7 @@ type queryer interface {
 }
 
 // runColumns are the columns scanRun reads, in its order.
-const runColumns = `id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at`
+const runColumns = `id, spider, spec_hash, status, error, stats, created_at, started_at, finished_at, run_at, cancel_requested`
 
 func findRun(ctx context.Context, q queryer, id int64) (*trawl.Run, error) {
 	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
@@ -120,8 +133,9 @@ func scanRun(row interface{ Scan(...any) error }) (*trawl.Run, error) {
 		stats             string
 		created           int64
 		started, finished sql.NullInt64
+		runAt             sql.NullInt64
 	)
-	if err := row.Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished); err != nil {
+	if err := row.Scan(&r.ID, &r.Spider, &r.SpecHash, &r.Status, &r.Error, &stats, &created, &started, &finished, &runAt, &r.CancelRequested); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(stats), &r.Stats); err != nil {
@@ -133,6 +147,9 @@ func scanRun(row interface{ Scan(...any) error }) (*trawl.Run, error) {
 	r.CreatedAt = time.UnixMilli(created).UTC()
 	r.StartedAt = timePtr(started)
 	r.FinishedAt = timePtr(finished)
+	r.RunAt = timePtr(runAt)
+	// A run's dataset is named after its spider (CreateRun).
+	r.Dataset = r.Spider
 	return &r, nil
 }
 

@@ -15,8 +15,12 @@ import (
 // spidersLimit is the page size of Spiders when SpiderQuery.Limit is 0.
 const spidersLimit = 100
 
-// spiderColumns are the columns scanSpider reads, in its order.
+// spiderColumns are the columns PutSpider writes.
 const spiderColumns = `name, source, format, hash, version, created_at, updated_at`
+
+// spiderReadColumns are spiderColumns and the columns only writes other
+// than PutSpider set.
+const spiderReadColumns = spiderColumns + `, last_fired_at`
 
 // PutSpider implements store.Store.
 func (db *DB) PutSpider(ctx context.Context, p store.PutSpiderParams) (*store.StoredSpider, bool, error) {
@@ -78,7 +82,7 @@ func (db *DB) Spider(ctx context.Context, name string) (*store.StoredSpider, err
 }
 
 func findSpider(ctx context.Context, q queryer, name string) (*store.StoredSpider, error) {
-	sp, err := scanSpider(q.QueryRowContext(ctx, `SELECT `+spiderColumns+` FROM spiders WHERE name = ?`, name))
+	sp, err := scanSpider(q.QueryRowContext(ctx, `SELECT `+spiderReadColumns+` FROM spiders WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.ENOTFOUND, "spider %q not found", name)
 	} else if err != nil {
@@ -87,15 +91,17 @@ func findSpider(ctx context.Context, q queryer, name string) (*store.StoredSpide
 	return sp, nil
 }
 
-// scanSpider reads one row of spiderColumns.
+// scanSpider reads one row of spiderReadColumns.
 func scanSpider(row interface{ Scan(...any) error }) (*store.StoredSpider, error) {
 	var (
 		sp               store.StoredSpider
 		created, updated int64
+		fired            sql.NullInt64
 	)
-	if err := row.Scan(&sp.Name, &sp.Source, &sp.Format, &sp.Hash, &sp.Version, &created, &updated); err != nil {
+	if err := row.Scan(&sp.Name, &sp.Source, &sp.Format, &sp.Hash, &sp.Version, &created, &updated, &fired); err != nil {
 		return nil, err
 	}
+	sp.LastFiredAt = timePtr(fired)
 	sp.CreatedAt = time.UnixMilli(created).UTC()
 	sp.UpdatedAt = time.UnixMilli(updated).UTC()
 	return &sp, nil
@@ -111,7 +117,7 @@ func (db *DB) Spiders(ctx context.Context, q store.SpiderQuery) ([]store.StoredS
 	if limit == 0 {
 		limit = spidersLimit
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+spiderColumns+` FROM spiders WHERE name > ? ORDER BY name LIMIT ?`, q.After, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+spiderReadColumns+` FROM spiders WHERE name > ? ORDER BY name LIMIT ?`, q.After, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list spiders: %w", err)
 	}

@@ -89,8 +89,7 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 	// journal_mode=WAL is not in the DSN: it rewrites the file header, so
 	// Open sets it only once it knows the file is a trawl database (WAL is
 	// persistent, later connections find it in the file).
-	params := fmt.Sprintf("_busy_timeout=%d&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)", busyTimeoutMS)
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+	dsn := fileDSN(path)
 	var err error
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half-way with SQLITE_BUSY on lock upgrade. temp_store=MEMORY
@@ -117,6 +116,33 @@ func open(ctx context.Context, path string, cfg Config) (*DB, error) {
 		return nil, openError(path, err)
 	}
 	return db, nil
+}
+
+// fileDSN is the DSN of the database file at path, with the pragmas every
+// connection of trawl's needs (see open).
+func fileDSN(path string) string {
+	params := fmt.Sprintf("_busy_timeout=%d&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)", busyTimeoutMS)
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+}
+
+// OpenJobPool opens a pool of one connection on the database file at path
+// for the job queue (River's riversqlite driver, which asks for one
+// connection), separate from the store's pools so that the crawl's commits
+// and the API's reads never queue behind the job queue's polling. It has
+// the writer's settings: busy timeout, synchronous=NORMAL and BEGIN
+// IMMEDIATE transactions. The file must already be a trawl database (Open
+// it first; it is in WAL mode from then on). The caller closes the pool.
+func OpenJobPool(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("open job pool: empty path")
+	}
+	pool, err := sql.Open("sqlite", fileDSN(path)+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open job pool %s: %w", path, err)
+	}
+	pool.SetMaxOpenConns(1)
+	pool.SetConnMaxIdleTime(0)
+	return pool, nil
 }
 
 // Checkpoint copies the write-ahead log into the database file without

@@ -19,6 +19,12 @@ type OpenFunc func(t *testing.T, now func() time.Time) store.Store
 
 // Run runs the conformance suite against the stores open returns.
 func Run(t *testing.T, open OpenFunc) {
+	t.Run("Ping", func(t *testing.T) {
+		t.Parallel()
+		if err := open(t, nil).Ping(context.Background()); err != nil {
+			t.Fatalf("Ping of a fresh store: %v", err)
+		}
+	})
 	t.Run("CreateRunDedupsStartURLs", func(t *testing.T) { t.Parallel(); testCreateRun(t, open(t, nil)) })
 	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t, nil)) })
 	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t, nil)) })
@@ -53,6 +59,10 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("SpidersDefaultLimit", func(t *testing.T) { t.Parallel(); testSpidersDefaultLimit(t, open(t, nil)) })
 	t.Run("DeleteSpider", func(t *testing.T) { t.Parallel(); testDeleteSpider(t, open(t, nil)) })
 	t.Run("RunCounters", func(t *testing.T) { t.Parallel(); testRunCounters(t, open(t, nil)) })
+	t.Run("QueuedRun", func(t *testing.T) { t.Parallel(); testQueuedRun(t, open(t, nil)) })
+	t.Run("CreateExclusive", func(t *testing.T) { t.Parallel(); testCreateExclusive(t, open(t, nil)) })
+	t.Run("CancelRun", func(t *testing.T) { t.Parallel(); testCancelRun(t, open(t, nil)) })
+	t.Run("SpiderFired", func(t *testing.T) { t.Parallel(); testSpiderFired(t, open(t, nil)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {

@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/trawl"
+)
+
+// recoverOrphans takes up, before River starts, what a killed process
+// left:
+//
+//   - River jobs in state running: no process works them (the service is
+//     the only queue on its database), so they are made available again
+//     (River's own rescue operation, with "now" as the stuck horizon). A
+//     run's job then resumes its run where the commits left it.
+//   - queued runs without a live job (a crash between creating the run
+//     and inserting its job): they get one, at their run_at.
+func (s *Service) recoverOrphans(ctx context.Context) error {
+	exec := s.client.Driver().GetExecutor()
+	running, err := s.listJobs(ctx, rivertype.JobStateRunning)
+	if err != nil {
+		return err
+	}
+	if len(running) > 0 {
+		now := time.Now().UTC()
+		p := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
+		for _, j := range running {
+			msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: "the process working the job stopped (trawl serve restarted)"})
+			p.ID = append(p.ID, j.ID)
+			p.Error = append(p.Error, msg)
+			p.FinalizedAt = append(p.FinalizedAt, nil)
+			p.ScheduledAt = append(p.ScheduledAt, now)
+			p.State = append(p.State, string(rivertype.JobStateAvailable))
+		}
+		if _, err := exec.JobRescueMany(ctx, p); err != nil {
+			return fmt.Errorf("make %d orphaned jobs available: %w", len(running), err)
+		}
+		s.log.Info("jobs of a stopped process taken up again", "jobs", len(running))
+	}
+	live, err := s.listJobs(ctx, rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+		rivertype.JobStatePending, rivertype.JobStateRunning)
+	if err != nil {
+		return err
+	}
+	hasJob := map[int64]bool{}
+	for _, j := range live {
+		if j.Kind != kindRun {
+			continue
+		}
+		var a runArgs
+		if err := json.Unmarshal(j.EncodedArgs, &a); err == nil {
+			hasJob[a.RunID] = true
+		}
+	}
+	return s.requeueQueued(ctx, hasJob)
+}
+
+// requeueQueued inserts a job for every queued run not in hasJob.
+func (s *Service) requeueQueued(ctx context.Context, hasJob map[int64]bool) error {
+	q := store.RunQuery{Status: trawl.RunQueued, Limit: 500}
+	for {
+		runs, err := s.st.Runs(ctx, q)
+		if err != nil {
+			return err
+		}
+		for i := range runs {
+			if hasJob[runs[i].ID] {
+				continue
+			}
+			if err := s.insertRunJob(ctx, &runs[i]); err != nil {
+				return err
+			}
+			s.log.Info("queued run without a job enqueued again", "run", runs[i].ID)
+		}
+		if len(runs) < q.Limit {
+			return nil
+		}
+		q.BeforeID = runs[len(runs)-1].ID
+	}
+}
+
+// listJobs lists every job in states.
+func (s *Service) listJobs(ctx context.Context, states ...rivertype.JobState) ([]*rivertype.JobRow, error) {
+	var out []*rivertype.JobRow
+	params := river.NewJobListParams().States(states...).First(1000)
+	for {
+		res, err := s.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		out = append(out, res.Jobs...)
+		if len(res.Jobs) < 1000 {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
