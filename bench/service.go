@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -618,37 +619,55 @@ func copyFile(src, dst string) error {
 	return nil
 }
 
-// writeCrawlTable prints one row per crawl, with each service crawl's wall against the mean of the
-// `trawl run` crawls.
+// writeCrawlTable prints one row per crawl, each service crawl's wall against the median of the
+// `trawl run` crawls, then one row per mode with its median wall.
 func writeCrawlTable(w io.Writer, rs []crawlResult) error {
-	var base float64
-	var n int
+	var modes []string
+	walls := map[string][]float64{}
 	for _, r := range rs {
-		if r.Mode == "trawl run" {
-			base += r.WallSeconds
-			n++
+		if _, ok := walls[r.Mode]; !ok {
+			modes = append(modes, r.Mode)
 		}
+		walls[r.Mode] = append(walls[r.Mode], r.WallSeconds)
 	}
-	if n > 0 {
-		base /= float64(n)
+	base := median(walls["trawl run"])
+	vsBase := func(mode string, wall float64) string {
+		if base <= 0 || mode == "trawl run" {
+			return "-"
+		}
+		return fmt.Sprintf("%+.1f%%", 100*(wall/base-1))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\trun\twall (s)\tvs trawl run\twall / floor\tpages\tduplicates\trun started→finished (s)\tread load req/s\tload p99 (ms)")
+	fmt.Fprintln(tw, "mode\trun\twall (s)\tvs trawl run (median)\twall / floor\tpages\tduplicates\trun started→finished (s)\tread load req/s\tload p99 (ms)")
 	for _, r := range rs {
-		vs, runS, rps, p99 := "-", "-", "-", "-"
-		if base > 0 && r.Mode != "trawl run" {
-			vs = fmt.Sprintf("%+.1f%%", 100*(r.WallSeconds/base-1))
-		}
+		runS, rps, p99 := "-", "-", "-"
 		if r.RunSeconds > 0 {
 			runS = fmt.Sprintf("%.2f", r.RunSeconds)
 		}
 		if r.Load != nil {
 			rps, p99 = fmt.Sprintf("%.0f", r.Load.RPS()), fmt.Sprintf("%.2f", float64(r.Load.P99US)/1000)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%.3f\t%d/%d\t%d\t%s\t%s\t%s\n", r.Mode, r.Run, r.WallSeconds, vs,
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%.3f\t%d/%d\t%d\t%s\t%s\t%s\n", r.Mode, r.Run, r.WallSeconds, vsBase(r.Mode, r.WallSeconds),
 			r.WallSeconds/r.FloorSeconds, r.PagesFetched, r.PagesExpected, r.Duplicates, runS, rps, p99)
 	}
+	for _, m := range modes {
+		med := median(walls[m])
+		fmt.Fprintf(tw, "%s\tmedian\t%.2f\t%s\t\t\t\t\t\t\n", m, med, vsBase(m, med))
+	}
 	return tw.Flush()
+}
+
+// median returns the median of xs, or 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // writeServiceJSON writes the report as indented JSON to path.

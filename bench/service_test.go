@@ -295,8 +295,14 @@ func TestServiceTables(t *testing.T) {
 	if err := writeCrawlTable(&b, crawls); err != nil {
 		t.Fatal(err)
 	}
-	if out := b.String(); !strings.Contains(out, "+5.0%") || !strings.Contains(out, "+10.0%") || !strings.Contains(out, "100") {
-		t.Errorf("crawl table lacks +5.0%%, +10.0%% or the load's 100 req/s:\n%s", out)
+	if out := b.String(); !strings.Contains(out, "+5.0%") || !strings.Contains(out, "+10.0%") || !strings.Contains(out, "100") || !strings.Contains(out, "median") {
+		t.Errorf("crawl table lacks +5.0%%, +10.0%%, the load's 100 req/s or the medians:\n%s", out)
+	}
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median(3,1,2) = %v", m)
+	}
+	if m := median([]float64{4, 1, 2, 3}); m != 2.5 {
+		t.Errorf("median(4,1,2,3) = %v", m)
 	}
 }
 
