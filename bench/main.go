@@ -40,6 +40,7 @@ type options struct {
 	trawlBin string
 	python   string
 	keep     bool
+	service  serviceOptions // the service scenarios (items-api, export, service-crawl)
 }
 
 // run is the whole program; it returns the exit code: 0 when every tool that is installed ran to
@@ -52,6 +53,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
+	}
+	if isServiceScenario(opts.scenario.Name) {
+		rep, err := runService(ctx, opts, stdout, stderr)
+		if err == nil && opts.jsonPath != "" {
+			err = writeServiceJSON(opts.jsonPath, rep)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	tools, err := newTools(opts.tools, opts.src, opts.trawlSrc, opts.trawlBin, opts.python)
 	if err != nil {
@@ -86,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults, rate-limited or custom")
+	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults, rate-limited or custom; or a service scenario: items-api, export, service-crawl")
 	fs.StringVar(&o.tools, "tools", "trawl,colly,scrapy", "comma-separated tools to run: trawl, colly, scrapy, ideal")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each tool, interleaved")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "kill a tool run that takes longer")
@@ -96,6 +108,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.trawlBin, "trawl-bin", "", "a prebuilt trawl binary to use instead of building one")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "a Python interpreter that can import scrapy")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (spiders, databases, outputs, logs)")
+
+	svc := &o.service
+	fs.IntVar(&svc.Items, "items", 1_000_000, "service scenarios: items of the large generated dataset")
+	fs.IntVar(&svc.SmallItems, "small-items", 10_000, "service scenarios: items of the small generated dataset")
+	fs.IntVar(&svc.PerPage, "per-page", 100, "service scenarios: quotes per page of the generator's API")
+	fs.StringVar(&svc.CacheDir, "cache", filepath.Join(os.TempDir(), "trawl-bench-cache"), "service scenarios: `directory` of the generated datasets, kept between invocations")
+	fs.StringVar(&svc.Wrk.Bin, "wrk", "wrk", "service scenarios: the wrk executable")
+	fs.DurationVar(&svc.Wrk.Duration, "wrk-duration", 10*time.Second, "service scenarios: duration of each wrk measurement")
+	fs.IntVar(&svc.Wrk.Connections, "wrk-connections", 4, "service scenarios: wrk connections")
+	fs.IntVar(&svc.Wrk.Threads, "wrk-threads", 2, "service scenarios: wrk threads")
+	fs.DurationVar(&svc.LoadPause, "load-pause", 20*time.Millisecond, "service-crawl: pause before each request of the read load, per connection (negative: no loaded run)")
+	serveArgs := fs.String("serve-args", "", "service scenarios: extra space-separated arguments of trawl serve")
+	fs.StringVar(&svc.Sqlite3, "sqlite3", "sqlite3", "export: the sqlite3 executable")
 
 	var ov scenario
 	fs.IntVar(&ov.Concurrency, "concurrency", 0, "override: requests in flight across all hosts")
@@ -118,6 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	svc.ServeArgs = strings.Fields(*serveArgs)
 	sc, err := lookupScenario(*name)
 	if err != nil {
 		return o, err
@@ -163,11 +189,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("runs %d: want at least 1", o.runs)
 	case o.timeout <= 0:
 		return o, fmt.Errorf("timeout %v: want a positive duration", o.timeout)
+	case svc.PerPage < 1 || svc.PerPage > simweb.QuotesPerPageMax:
+		return o, fmt.Errorf("per-page %d: want 1 to %d", svc.PerPage, simweb.QuotesPerPageMax)
+	case svc.Wrk.Duration < time.Second || svc.Wrk.Connections < 1 || svc.Wrk.Threads < 1 || svc.Wrk.Threads > svc.Wrk.Connections:
+		return o, fmt.Errorf("wrk: want a duration of at least 1s and 1 <= threads <= connections")
+	}
+	if isServiceScenario(sc.Name) {
+		for _, n := range []int{svc.Items, svc.SmallItems} {
+			if _, err := svc.quotesConfig(n); err != nil {
+				return o, err
+			}
+		}
 	}
 	if _, err := os.Stat(filepath.Join(o.src, "colly", "main.go")); err != nil {
 		return o, fmt.Errorf("bench sources not found in %s (run from bench/ or pass -src): %w", o.src, err)
 	}
-	for _, p := range []*string{&o.src, &o.trawlSrc, &o.trawlBin, &o.jsonPath} {
+	o.service.Wrk.Script = filepath.Join(o.src, "wrk", "paths.lua")
+	for _, p := range []*string{&o.src, &o.trawlSrc, &o.trawlBin, &o.jsonPath, &o.service.CacheDir, &o.service.Wrk.Script} {
 		if *p != "" {
 			if *p, err = filepath.Abs(*p); err != nil {
 				return o, fmt.Errorf("resolve path: %w", err)
@@ -184,7 +222,7 @@ func runBench(ctx context.Context, o options, tools []tool, progress io.Writer) 
 	webCfg := sc.Web.WithDefaults()
 	rep := report{
 		Scenario: sc, Web: webCfg, Description: sc.describe(webCfg), Started: time.Now().UTC(),
-		Machine: machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH},
+		Machine: thisMachine(),
 	}
 	work, err := os.MkdirTemp("", "trawl-bench-")
 	if err != nil {
@@ -254,6 +292,11 @@ func runOnce(ctx context.Context, o options, t tool, run int, dir string, progre
 		return result{}, err
 	}
 	return newResult(t.Name(), run, m, web, o.scenario, output), nil
+}
+
+// thisMachine describes the machine the bench runs on.
+func thisMachine() machine {
+	return machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
 }
 
 // shortCommand renders argv with long arguments elided.

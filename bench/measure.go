@@ -118,19 +118,28 @@ func readVmRSS(path string) (int64, error) {
 
 // parseVmRSS returns the value of the "VmRSS:   1234 kB" line of a /proc/PID/status file.
 func parseVmRSS(status []byte) (int64, error) {
+	kib, err := parseStatusKiB(status, "VmRSS")
+	if errors.Is(err, errNoStatusField) {
+		return 0, errors.New("no VmRSS line (zombie or kernel thread)")
+	}
+	return kib, err
+}
+
+// parseStatusKiB returns the value of the "FIELD:   1234 kB" line of a /proc/PID/status file.
+func parseStatusKiB(status []byte, field string) (int64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
+		rest, ok := strings.CutPrefix(sc.Text(), field+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("malformed VmRSS line %q", sc.Text())
+			return 0, fmt.Errorf("malformed %s line %q", field, sc.Text())
 		}
 		return strconv.ParseInt(f[0], 10, 64)
 	}
-	return 0, errors.New("no VmRSS line (zombie or kernel thread)")
+	return 0, fmt.Errorf("%s: %w", field, errNoStatusField)
 }
 
 // rssAt returns the last sample taken at or before fraction f of wall, or 0 if there is none.

@@ -19,7 +19,7 @@ type scenario struct {
 
 // scenarios returns the named presets; "custom" is simweb's defaults, meant to be overridden by flags.
 func scenarios() map[string]scenario {
-	return map[string]scenario{
+	m := map[string]scenario{
 		"many-hosts": {
 			Web:         simweb.Config{Hosts: 50, PagesPerHost: 200, LatencyMin: 20 * time.Millisecond, LatencyMax: 80 * time.Millisecond},
 			Concurrency: 100, PerHost: 2,
@@ -46,6 +46,12 @@ func scenarios() map[string]scenario {
 		},
 		"custom": {Concurrency: 16, PerHost: 2},
 	}
+	// The service scenarios (service.go) measure trawl serve; service-crawl crawls the many-hosts
+	// web, the others crawl only the quotes API of the dataset generator.
+	m[scenarioServiceCrawl] = m["many-hosts"]
+	m[scenarioItemsAPI] = m["custom"]
+	m[scenarioExport] = m["custom"]
+	return m
 }
 
 // lookupScenario returns the preset called name.
