@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // writeCSV writes a header row of columns, then one row per item. With safe
@@ -26,17 +28,21 @@ func writeCSV(w *bufio.Writer, items iter.Seq2[json.RawMessage, error], columns 
 		return 0, fmt.Errorf("write csv: %w", err)
 	}
 	record := make([]string, len(columns))
+	var (
+		members []member
+		compact bytes.Buffer
+	)
 	n := 0
 	for raw, err := range items {
 		if err != nil {
 			return n, fmt.Errorf("write csv: read item %d: %w", n+1, err)
 		}
-		var obj map[string]json.RawMessage
-		if err := decodeObject(raw, &obj); err != nil {
+		members, err = objectMembers(raw, members[:0])
+		if err != nil {
 			return n, fmt.Errorf("write csv: item %d: %w", n+1, err)
 		}
 		for i, c := range columns {
-			cell, err := EncodeCSVCell(obj[c])
+			cell, err := encodeCell(lookup(members, c, i), &compact)
 			if err != nil {
 				return n, fmt.Errorf("write csv: item %d: column %q: %w", n+1, c, err)
 			}
@@ -57,16 +63,43 @@ func writeCSV(w *bufio.Writer, items iter.Seq2[json.RawMessage, error], columns 
 	return n, nil
 }
 
-// decodeObject decodes the JSON object raw into obj.
-func decodeObject(raw json.RawMessage, obj *map[string]json.RawMessage) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return errors.New("item is not a json object")
+// member is one member of a JSON object: its name and value (gjson reads
+// both in place, without decoding the object into a map).
+type member struct {
+	name  string
+	value gjson.Result
+}
+
+// objectMembers appends the members of the JSON object raw to dst. raw
+// must be valid JSON and an object.
+func objectMembers(raw json.RawMessage, dst []member) ([]member, error) {
+	if !gjson.ValidBytes(raw) {
+		return dst, errors.New("item is not valid json")
 	}
-	if err := json.Unmarshal(raw, obj); err != nil {
-		return fmt.Errorf("item is not valid json: %w", err)
+	obj := gjson.ParseBytes(raw)
+	if !obj.IsObject() {
+		return dst, errors.New("item is not a json object")
 	}
-	return nil
+	obj.ForEach(func(k, v gjson.Result) bool {
+		dst = append(dst, member{name: k.Str, value: v})
+		return true
+	})
+	return dst, nil
+}
+
+// lookup returns the value of the member name, or a zero Result when it
+// is missing. Items list their members in the dataset's column order, so
+// the member at the column's own index is tried first.
+func lookup(members []member, name string, i int) gjson.Result {
+	if i < len(members) && members[i].name == name {
+		return members[i].value
+	}
+	for _, m := range members {
+		if m.name == name {
+			return m.value
+		}
+	}
+	return gjson.Result{}
 }
 
 // EncodeCSVCell returns the CSV cell for the JSON value v, before CSV
@@ -90,24 +123,35 @@ func EncodeCSVCell(v json.RawMessage) (string, error) {
 	if len(v) == 0 {
 		return "", nil
 	}
-	switch v[0] {
-	case 'n':
-		if string(v) != "null" {
-			return "", fmt.Errorf("invalid json value %.20q", v)
-		}
-		return "", nil
-	case '"':
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", fmt.Errorf("invalid json string: %w", err)
-		}
-		if !ambiguousString(s) {
-			return s, nil
-		}
-		return quoteJSON(s), nil
+	if !gjson.ValidBytes(v) {
+		return "", fmt.Errorf("invalid json value %.20q", v)
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, v); err != nil {
+	return encodeCell(gjson.ParseBytes(v), &buf)
+}
+
+// encodeCell is EncodeCSVCell of a value gjson has read from valid JSON;
+// a zero Result (a missing member) is an empty cell. buf is scratch space
+// for compacting lists and objects.
+func encodeCell(v gjson.Result, buf *bytes.Buffer) (string, error) {
+	switch v.Type {
+	case gjson.Null:
+		return "", nil
+	case gjson.String:
+		if !ambiguousString(v.Str) {
+			return v.Str, nil
+		}
+		return quoteJSON(v.Str), nil
+	case gjson.Number, gjson.True, gjson.False:
+		return v.Raw, nil
+	}
+	// A list or an object, as compact JSON. Stored items are compact
+	// already: compact only when there is whitespace to remove.
+	if strings.IndexAny(v.Raw, " \t\n\r") < 0 {
+		return v.Raw, nil
+	}
+	buf.Reset()
+	if err := json.Compact(buf, []byte(v.Raw)); err != nil {
 		return "", fmt.Errorf("invalid json value: %w", err)
 	}
 	return buf.String(), nil
