@@ -47,8 +47,9 @@ type crawler struct {
 
 	// tally gathers the host statistics the writer commits.
 	tally *hostTally
-	// sampled is when the writer last asked for a progress sample.
-	sampled time.Time
+	// sampled and committed are when the writer last asked for a
+	// progress sample and last committed (wall clock; owned by the writer).
+	sampled, committed time.Time
 
 	stats   trawl.RunStats // last committed; owned by the writer until it exits
 	loading int            // refills in progress; owned by the loop
@@ -275,7 +276,29 @@ func (c *crawler) write(ctx context.Context) {
 	commitCtx := context.WithoutCancel(ctx)
 	var failed bool
 	batch := make([]store.PageResult, 0, c.e.cfg.CommitBatch)
-	for first := range c.results {
+	// A heartbeat commits the host statistics and a progress sample when
+	// no page finished for a second (a slow page, a long politeness
+	// delay), so that what the API shows stays live. It runs on the wall
+	// clock, like the store's samples: it waits for nothing.
+	heartbeat := time.NewTicker(time.Second)
+	defer heartbeat.Stop()
+	for {
+		var first store.PageResult
+		select {
+		case r, ok := <-c.results:
+			if !ok {
+				return
+			}
+			first = r
+		case <-heartbeat.C:
+			if !failed && time.Since(c.committed) >= time.Second {
+				if _, err := c.commit(commitCtx, nil); err != nil {
+					failed = true
+					c.events <- event{err: err}
+				}
+			}
+			continue
+		}
 		batch = append(batch[:0], first)
 		// Linger a moment for more results: a transaction's fixed cost
 		// (the WAL append at commit) then spreads over more pages. Not when
@@ -327,8 +350,10 @@ func (c *crawler) commit(ctx context.Context, batch []store.PageResult) (*store.
 	}
 	// At most one sample a second: the store records it only when its
 	// interval passed, and asking costs a query.
-	if now := c.e.cfg.Clock.Now(); now.Sub(c.sampled) >= time.Second {
+	now := time.Now()
+	if now.Sub(c.sampled) >= time.Second {
 		p.Sample, c.sampled = store.SampleIfDue, now
 	}
+	c.committed = now
 	return c.e.store.CommitPages(ctx, p)
 }
