@@ -28,9 +28,11 @@ var allowed = map[string][]string{
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
 	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
-	"api":       {"store", "spider", "export", "metrics", "trawl"},
-	"server":    {"api", "jobs", "crawl", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
-	"examples":  {},
+	// dryrun is one page of a crawl, stored nowhere: trawl try, POST /v1/try.
+	"dryrun":   {"extract", "fetch", "frontier", "spider", "store", "urlnorm", "trawl"},
+	"api":      {"store", "spider", "export", "metrics", "dryrun", "trawl"},
+	"server":   {"api", "jobs", "crawl", "dryrun", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
+	"examples": {},
 	// config and logging turn settings into values for cli; client calls
 	// the API, and clienttest is its test double.
 	"config":     {"trawl"},

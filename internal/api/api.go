@@ -73,6 +73,8 @@ type Config struct {
 	Pprof bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// DryRunFunc answers POST /v1/try; nil answers it 503 unavailable.
+	DryRunFunc DryRunFunc
 	// EventInterval is the period of the progress snapshots of the run
 	// events stream. 0 means DefaultEventInterval (1 s).
 	EventInterval time.Duration
@@ -163,6 +165,11 @@ func (s *server) routes() *chi.Mux {
 		r.Get("/runs/{id}", s.handle(s.getRun))
 		r.Post("/runs/{id}/cancel", s.handle(s.cancelRun))
 		r.Get("/runs/{id}/events", s.handle(s.runEvents))
+		r.Get("/runs/{id}/hosts", s.handle(s.runHosts))
+		r.Get("/runs/{id}/series", s.handle(s.runSeries))
+
+		r.Get("/schedules", s.handle(s.listSchedules))
+		r.Post("/try", s.handle(s.try))
 
 		r.Get("/datasets", s.handle(s.listDatasets))
 		r.Get("/datasets/{name}/items", s.handle(s.items))

@@ -87,6 +87,31 @@ func openAPIDocument(withMetrics bool) obj {
 					"404": problemResp("No such run."),
 				}, false)),
 		},
+		"/v1/runs/{id}/hosts": obj{
+			"parameters": []obj{runIDParam()},
+			"get": op("runHosts", "Per-host statistics of a run, by host: requests, status classes, failed pages by class, "+
+				"latency percentiles, pace and robots.txt state. Live while the run crawls (as of its last commit), kept once it ended.", nil, nil,
+				withAuth(obj{"200": jsonResp("The run's hosts.", ref("HostList")), "404": problemResp("No such run.")}, false)),
+		},
+		"/v1/runs/{id}/series": obj{
+			"parameters": []obj{runIDParam()},
+			"get": op("runSeries", "The run's progress over time: its cumulative statistics sampled about once per interval_s "+
+				"(1 s, widened so that a run keeps at most 1000 points); the last point is the final statistics once it ended.", nil, nil,
+				withAuth(obj{"200": jsonResp("The samples, oldest first.", ref("Series")), "404": problemResp("No such run.")}, false)),
+		},
+		"/v1/schedules": obj{"get": op("listSchedules", "Every stored spider with a schedule, soonest next fire first.", nil, nil,
+			withAuth(obj{"200": jsonResp("The schedules.", ref("ScheduleList")), "400": problemResp("Unknown parameter.")}, false))},
+		"/v1/try": obj{"post": op("try", "Dry run: fetch one page with a spider (not stored) and show its items, the links each "+
+			"follow rule finds (in or out of scope, followed or not) and the item rules matched. Stores nothing. "+
+			"A failed fetch is a problem of the result, not an error.", nil, tryBody(),
+			withAuth(obj{
+				"200": jsonResp("What a run would do with the page.", ref("TryResult")),
+				"400": problemResp("Malformed body or URL."),
+				"413": problemResp("Body over the size limit."),
+				"415": problemResp("Body not JSON."),
+				"422": problemResp("Invalid spider: errors lists every problem."),
+				"503": problemResp("Dry runs are not enabled on this server."),
+			}, true))},
 		"/v1/datasets": obj{"get": op("listDatasets", "Every dataset with its columns and item count.", nil, nil,
 			withAuth(obj{"200": jsonResp("The datasets.", ref("DatasetList"))}, false))},
 		"/v1/datasets/{name}/items": obj{
@@ -245,6 +270,16 @@ func cancelBody() obj {
 		"content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false}}}}
 }
 
+func tryBody() obj {
+	return obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+		"type": "object", "additionalProperties": false, "required": []string{"spider"},
+		"properties": obj{
+			"spider": obj{"type": "string", "description": "The spider file's text, YAML or JSON (docs/spider.md)."},
+			"url":    obj{"type": "string", "description": "The page to try; default the spider's first start URL."},
+		},
+	}}}}
+}
+
 func submitBody() obj {
 	return obj{"required": false, "content": obj{"application/json": obj{"schema": obj{
 		"type": "object", "additionalProperties": false,
@@ -309,6 +344,43 @@ func schemas() obj {
 		"DatasetList": object([]string{"datasets"}, obj{"datasets": array(ref("Dataset"))}),
 		"ItemPage": object([]string{"items"}, obj{
 			"items": array(obj{"type": "object", "additionalProperties": true}), "next_cursor": str,
+		}),
+		"HostList": object([]string{"hosts"}, obj{"hosts": array(object([]string{"host", "requests", "status", "errors",
+			"latency_p50_ms", "latency_p95_ms", "in_flight", "delay_ms", "robots", "throttled", "down"}, obj{
+			"host":     str,
+			"requests": obj{"type": "integer", "format": "int64", "description": "Requests sent for pages, retries included."},
+			"status": object([]string{"2xx", "3xx", "4xx", "5xx", "none"}, obj{
+				"2xx": integer, "3xx": integer, "4xx": integer, "5xx": integer,
+				"none": obj{"type": "integer", "format": "int64", "description": "Requests without a response."},
+			}),
+			"errors":         obj{"type": "object", "additionalProperties": integer, "description": "Failed pages by error class."},
+			"latency_p50_ms": obj{"type": "number"}, "latency_p95_ms": obj{"type": "number"},
+			"in_flight": integer, "delay_ms": integer,
+			"robots":    obj{"type": "string", "enum": []string{"allowed", "disallowed_some", "unreachable", "not_checked"}},
+			"throttled": integer, "down": obj{"type": "boolean"},
+		}))}),
+		"Series": object([]string{"interval_s", "points"}, obj{
+			"interval_s": integer,
+			"points": array(object([]string{"t", "pages", "items", "bytes", "errors"}, obj{
+				"t": dateTime, "pages": integer, "items": integer, "bytes": integer,
+				"errors": obj{"type": "object", "additionalProperties": integer},
+			})),
+		}),
+		"ScheduleList": object([]string{"schedules"}, obj{"schedules": array(object([]string{"spider", "schedule", "next_run_at"}, obj{
+			"spider": str, "schedule": str, "next_run_at": dateTime, "last_fired_at": dateTime,
+		}))}),
+		"TryResult": object([]string{"url", "status", "items", "links", "rules", "problems"}, obj{
+			"url": str, "status": obj{"type": "integer", "description": "0 when no response arrived."},
+			"items": array(obj{"type": "object", "additionalProperties": true}),
+			"links": array(object([]string{"rule", "url", "in_scope", "followed", "reason"}, obj{
+				"rule": obj{"type": "integer", "description": "Index of the follow rule."}, "url": str,
+				"in_scope": obj{"type": "boolean"}, "followed": obj{"type": "boolean"}, "reason": str,
+			})),
+			"rules": array(object([]string{"rule", "kind", "matched", "count"}, obj{
+				"rule": obj{"type": "integer", "description": "Index of the item rule."},
+				"kind": obj{"type": "string", "enum": []string{"item"}}, "matched": obj{"type": "boolean"}, "count": obj{"type": "integer"},
+			})),
+			"problems": array(ref("SpiderProblem")),
 		}),
 		"FieldValues": object([]string{"field", "values"}, obj{
 			"field":  str,

@@ -23,6 +23,7 @@ func commands() []command {
 	return []command{
 		{"run", "crawl a spider and store its items; -o also writes them to a file", runCmd},
 		{"check", "validate spider files without fetching anything", checkCmd},
+		{"try", "fetch one page with a spider and show its items and links", tryCmd},
 		{"export", "write a dataset's items to a file or stdout", exportCmd},
 		{"runs", "list runs; with a server, also start, cancel and watch them", runsCmd},
 		{"datasets", "list the datasets in the database", datasetsCmd},

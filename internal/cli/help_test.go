@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // commands are trawl's subcommands; each has a golden help text.
-var commands = []string{"run", "check", "export", "runs", "datasets", "serve", "spiders", "apply", "items", "demo", "version", "help",
+var commands = []string{"run", "check", "try", "export", "runs", "datasets", "serve", "spiders", "apply", "items", "demo", "version", "help",
 	"runs list", "runs get", "runs start", "runs cancel", "runs watch", "spiders list", "spiders get", "spiders put", "spiders delete"}
 
 // TestHelp checks every help text against its golden file, and that
@@ -96,6 +96,8 @@ func TestMistypes(t *testing.T) {
 		{[]string{"run", "s.yaml", "--concurency", "4"}, "trawl: unknown flag --concurency; did you mean --concurrency?\nRun 'trawl help run' for usage.\n"},
 		{[]string{"run", "s.yaml", "-concurency=4"}, "trawl: unknown flag --concurency; did you mean --concurrency?\nRun 'trawl help run' for usage.\n"},
 		{[]string{"export", "q", "--fromat", "csv"}, "trawl: unknown flag --fromat; did you mean --format?\nRun 'trawl help export' for usage.\n"},
+		{[]string{"tyr", "s.yaml"}, `trawl: unknown command "tyr"; did you mean "try"?` + "\nRun 'trawl help' for usage.\n"},
+		{[]string{"try", "s.yaml", "--jsno"}, "trawl: unknown flag --jsno; did you mean --json?\nRun 'trawl help try' for usage.\n"},
 		{[]string{"export", "q", "--zzz"}, "trawl: unknown flag --zzz\nRun 'trawl help export' for usage.\n"},
 		{[]string{"run", "s.yaml", "--concurrency", "lots"}, "trawl: invalid value \"lots\" for --concurrency: parse error\nRun 'trawl help run' for usage.\n"},
 		{[]string{"run", "s.yaml", "-o"}, "trawl: flag needs an argument: -o\nRun 'trawl help run' for usage.\n"},

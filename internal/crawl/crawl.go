@@ -228,6 +228,8 @@ type HostReport struct {
 	// Down is set when the circuit breaker gave up on the host: its
 	// remaining pages failed as host_down.
 	Down bool
+	// InFlight is how many requests to the host were in flight.
+	InFlight int
 }
 
 // Run crawls until the run's frontier is exhausted, ctx is canceled, or the

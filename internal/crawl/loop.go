@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -43,6 +44,12 @@ type crawler struct {
 	// task the loop handed out before it learned of the signal is not sent.
 	pausesMu sync.Mutex
 	pauses   map[string]time.Time
+
+	// tally gathers the host statistics the writer commits.
+	tally *hostTally
+	// sampled and committed are when the writer last asked for a
+	// progress sample and last committed (wall clock; owned by the writer).
+	sampled, committed time.Time
 
 	stats   trawl.RunStats // last committed; owned by the writer until it exits
 	loading int            // refills in progress; owned by the loop
@@ -92,6 +99,7 @@ func newCrawler(e *Engine, p RunParams) (*crawler, error) {
 		tasks:    make(chan frontier.Task, n),
 		results:  make(chan store.PageResult, 2*n),
 		pauses:   map[string]time.Time{},
+		tally:    newHostTally(),
 		stats:    p.Run.Stats,
 	}, nil
 }
@@ -135,11 +143,18 @@ func (c *crawler) loop(ctx context.Context) error {
 			if ev.refill != nil {
 				c.loading--
 			}
+			if ev.task != nil {
+				// The scheduler is done with; the request still counts.
+				c.tally.record(ev.release.attempt, ev.release.finish.Signal, c.sched.Host(ev.task.Page.Host))
+			}
 		case <-writerDone:
 			writerDone = nil
 		}
 		if writerDone == nil && c.loading == 0 {
 			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "err", runErr)
+			if err := c.flush(ctx, runErr); err != nil {
+				return errors.Join(runErr, err)
+			}
 			return runErr
 		}
 	}
@@ -173,6 +188,7 @@ func (c *crawler) dispatch(ctx context.Context) error {
 				break
 			}
 			c.tasks <- t // never blocks: in-flight tasks are fewer than the buffer
+			c.tally.pace(c.sched.Host(t.Page.Host))
 		}
 		if c.sched.Idle() && uncommitted == 0 && c.loading == 0 {
 			return nil
@@ -219,6 +235,28 @@ func (c *crawler) finishTask(t frontier.Task, o release) {
 		c.sched.SetRobots(t.Page.Host, o.crawlDelay)
 	}
 	c.sched.Finish(t, o.finish)
+	c.tally.record(o.attempt, o.finish.Signal, c.sched.Host(t.Page.Host))
+}
+
+// flush commits, once the writer is done, the host statistics gathered
+// since its last commit, every host's final pace (nothing in flight), and
+// a last progress sample, so that the samples end at the final statistics.
+// It does nothing after a store failure.
+func (c *crawler) flush(ctx context.Context, runErr error) error {
+	if runErr != nil && ctx.Err() == nil {
+		return nil // the store failed: the run stops as it is
+	}
+	for _, p := range c.sched.Pace() {
+		p.InFlight = 0
+		c.tally.pace(p)
+	}
+	_, err := c.e.store.CommitPages(context.WithoutCancel(ctx), store.CommitParams{
+		RunID: c.run.ID, Dataset: c.sp.Name, Hosts: c.tally.take(), Sample: store.SampleNow,
+	})
+	if err != nil {
+		return fmt.Errorf("commit host statistics: %w", err)
+	}
+	return nil
 }
 
 func (c *crawler) refill(ctx context.Context, r frontier.Refill) {
@@ -238,7 +276,29 @@ func (c *crawler) write(ctx context.Context) {
 	commitCtx := context.WithoutCancel(ctx)
 	var failed bool
 	batch := make([]store.PageResult, 0, c.e.cfg.CommitBatch)
-	for first := range c.results {
+	// A heartbeat commits the host statistics and a progress sample when
+	// no page finished for a second (a slow page, a long politeness
+	// delay), so that what the API shows stays live. It runs on the wall
+	// clock, like the store's samples: it waits for nothing.
+	heartbeat := time.NewTicker(time.Second)
+	defer heartbeat.Stop()
+	for {
+		var first store.PageResult
+		select {
+		case r, ok := <-c.results:
+			if !ok {
+				return
+			}
+			first = r
+		case <-heartbeat.C:
+			if !failed && time.Since(c.committed) >= time.Second {
+				if _, err := c.commit(commitCtx, nil); err != nil {
+					failed = true
+					c.events <- event{err: err}
+				}
+			}
+			continue
+		}
 		batch = append(batch[:0], first)
 		// Linger a moment for more results: a transaction's fixed cost
 		// (the WAL append at commit) then spreads over more pages. Not when
@@ -285,7 +345,15 @@ func (c *crawler) commit(ctx context.Context, batch []store.PageResult) (*store.
 	// ctx is never canceled here (see write). That matters for speed too:
 	// the SQLite driver starts a watcher goroutine for every statement run
 	// under a cancelable context, which cost a third of the commit time.
-	return c.e.store.CommitPages(ctx, store.CommitParams{
-		RunID: c.run.ID, Dataset: c.sp.Name, MaxPages: c.sp.Limits.MaxPages, Pages: batch,
-	})
+	p := store.CommitParams{
+		RunID: c.run.ID, Dataset: c.sp.Name, MaxPages: c.sp.Limits.MaxPages, Pages: batch, Hosts: c.tally.take(),
+	}
+	// At most one sample a second: the store records it only when its
+	// interval passed, and asking costs a query.
+	now := time.Now()
+	if now.Sub(c.sampled) >= time.Second {
+		p.Sample, c.sampled = store.SampleIfDue, now
+	}
+	c.committed = now
+	return c.e.store.CommitPages(ctx, p)
 }

@@ -34,7 +34,8 @@ type release struct {
 	finish      frontier.Finish // what the host taught, and when to try again
 	robotsKnown bool
 	crawlDelay  time.Duration
-	commits     bool // a result will reach the writer
+	commits     bool    // a result will reach the writer
+	attempt     attempt // for the host statistics
 }
 
 // robotsRetry is the least wait before retrying a page whose host's
@@ -56,6 +57,7 @@ func (c *crawler) work(ctx context.Context) {
 			o.result = c.parse(ctx, t, o.resp)
 		}
 		if o.result != nil {
+			o.result.Host = t.Page.Host // for the host statistics
 			if obs := c.e.cfg.Observer; obs != nil {
 				r := o.result
 				obs.ObservePage(r.ErrorClass, r.Status, r.Bytes, o.fetched, len(r.Items))
@@ -88,6 +90,7 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 			return o // canceled
 		}
 		o.robotsKnown, o.crawlDelay = true, d.CrawlDelay
+		o.attempt.robots = robotsState(d.Allowed, d.Unreachable)
 		if !d.Allowed && d.Unreachable {
 			return c.robotsUnreachable(t, d, o)
 		}
@@ -113,6 +116,9 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 	})
 	if resp != nil {
 		o.fetched = resp.Duration
+	}
+	if ctx.Err() == nil && fetch.ClassOf(err) != fetch.ClassCanceled {
+		o.attempt = attemptOf(resp, err, o.attempt.robots)
 	}
 	if err != nil {
 		var hop *robotsHopError

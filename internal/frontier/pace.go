@@ -87,6 +87,8 @@ type HostState struct {
 	Delay       time.Duration
 	// Down is set when the circuit breaker gave up on the host.
 	Down bool
+	// InFlight is how many requests to the host are in flight.
+	InFlight int
 }
 
 // pace is the adaptive part of a host's state: the throttle rules and the
@@ -233,9 +235,32 @@ func (s *Scheduler) Hosts() []HostState {
 		if h.throttled == 0 && !h.down && !h.open {
 			continue
 		}
-		out = append(out, HostState{Host: h.name, Throttled: h.throttled, Concurrency: h.limitNow(s.cfg.ConcurrencyPerHost),
-			Delay: h.delay, Down: h.down})
+		out = append(out, s.state(h))
 	}
 	slices.SortFunc(out, func(a, b HostState) int { return strings.Compare(a.Host, b.Host) })
 	return out
+}
+
+// Host reports how the pacing of one host stands now; a host the
+// scheduler never saw has its configured pace.
+func (s *Scheduler) Host(name string) HostState {
+	if h := s.hosts[name]; h != nil {
+		return s.state(h)
+	}
+	return HostState{Host: name, Concurrency: s.cfg.ConcurrencyPerHost, Delay: s.cfg.Delay}
+}
+
+// Pace reports every host the scheduler saw, by name.
+func (s *Scheduler) Pace() []HostState {
+	out := make([]HostState, 0, len(s.hosts))
+	for _, h := range s.hosts {
+		out = append(out, s.state(h))
+	}
+	slices.SortFunc(out, func(a, b HostState) int { return strings.Compare(a.Host, b.Host) })
+	return out
+}
+
+func (s *Scheduler) state(h *host) HostState {
+	return HostState{Host: h.name, Throttled: h.throttled, Concurrency: h.limitNow(s.cfg.ConcurrencyPerHost),
+		Delay: h.delay, Down: h.down, InFlight: h.inflight}
 }

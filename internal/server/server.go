@@ -21,6 +21,7 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/api"
 	"github.com/trawl-dev/trawl/internal/crawl"
+	"github.com/trawl-dev/trawl/internal/dryrun"
 	"github.com/trawl-dev/trawl/internal/fetch"
 	"github.com/trawl-dev/trawl/internal/jobs"
 	"github.com/trawl-dev/trawl/internal/metrics"
@@ -193,6 +194,10 @@ func Run(ctx context.Context, cfg Config) error {
 		Metrics:   metrics.Handler(reg),
 		ReadyFunc: st.Ping,
 		Pprof:     cfg.Pprof,
+		// The dry run fetches with the runs' client: the same guard.
+		DryRunFunc: func(ctx context.Context, sp *spider.Spider, url string) (*dryrun.Result, error) {
+			return dryrun.Try(ctx, fc, sp, url)
+		},
 	})
 	if err != nil {
 		return err

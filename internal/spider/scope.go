@@ -39,6 +39,35 @@ func (s *Scope) Allows(u *url.URL) bool {
 	return false
 }
 
+// Reason says why Allows refuses u, naming the part of the scope that
+// does; it returns "" when Allows accepts u. It is slower than Allows and
+// meant for people (trawl try), not for every link of a crawl.
+func (s *Scope) Reason(u *url.URL) string {
+	switch {
+	case u == nil || u.Host == "":
+		return "the URL has no host"
+	case !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https"):
+		return "scheme " + u.Scheme + " is not http or https"
+	case !s.hostAllowed(u):
+		return "host " + u.Host + " is not in scope.hosts"
+	}
+	pq := pathQuery(u)
+	for i, re := range s.Deny {
+		if re.MatchString(pq) {
+			return "matches scope.deny[" + strconv.Itoa(i) + "] (" + re.String() + ")"
+		}
+	}
+	if len(s.Allow) == 0 {
+		return ""
+	}
+	for _, re := range s.Allow {
+		if re.MatchString(pq) {
+			return ""
+		}
+	}
+	return "matches no pattern of scope.allow"
+}
+
 // hostIndex splits a scope's host patterns once: exact ones by "host:port"
 // (port "" for any port), wildcards kept as patterns. Allows runs for every
 // link of every page, against scopes of hundreds of hosts.

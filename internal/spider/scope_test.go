@@ -68,7 +68,20 @@ func TestScopeAllows(t *testing.T) {
 			if got := tt.scope.Allows(u); got != tt.want {
 				t.Errorf("Allows(%s) = %v, want %v", tt.url, got, tt.want)
 			}
+			if reason := tt.scope.Reason(u); (reason == "") != tt.want {
+				t.Errorf("Reason(%s) = %q, which disagrees with Allows = %v", tt.url, reason, tt.want)
+			}
 		})
+	}
+	for url, want := range map[string]string{
+		"http://evil.example/":                "host evil.example is not in scope.hosts",
+		"http://quotes.example/page/secret/1": "matches scope.deny[0] (^/page/secret)",
+		"http://quotes.example/about":         "matches no pattern of scope.allow",
+		"ftp://quotes.example/page/1":         "scheme ftp is not http or https",
+	} {
+		if got := filtered.Reason(mustURL(t, url)); got != want {
+			t.Errorf("Reason(%s) = %q, want %q", url, got, want)
+		}
 	}
 	if (&spider.Scope{Hosts: []string{"x"}}).Allows(nil) {
 		t.Error("Allows(nil) = true, want false")

@@ -168,6 +168,18 @@ type Store interface {
 	// Returns ENOTFOUND if there is no such spider.
 	SetSpiderFired(ctx context.Context, name string, at time.Time) error
 
+	// RunHosts returns the per-host statistics of run, by host name: the
+	// counters every CommitPages of the run added (CommitParams.Hosts and
+	// the failed pages' classes by PageResult.Host), and the pace each host
+	// had at its last commit. Returns ENOTFOUND for an unknown run; a run
+	// without hosts yet has an empty list.
+	RunHosts(ctx context.Context, runID int64) ([]HostStats, error)
+
+	// RunSamples returns the progress samples of run (CommitParams.Sample),
+	// oldest first, and the interval they are at least apart. Returns
+	// ENOTFOUND for an unknown run.
+	RunSamples(ctx context.Context, runID int64) (*Samples, error)
+
 	// CountRuns returns how many runs have each status. Statuses without
 	// runs are absent from the map.
 	CountRuns(ctx context.Context) (map[trawl.RunStatus]int64, error)
@@ -265,6 +277,9 @@ type PageResult struct {
 	LinksCapped int
 	// Rules are this page's per-item-rule counts, added to RunStats.Rules.
 	Rules []trawl.RuleStats
+	// Host is the page's host key; a failed page's class is added to the
+	// host's Errors (RunHosts). "" leaves the host statistics alone.
+	Host string
 }
 
 // CommitParams is a batch of page results of one run.
@@ -273,6 +288,173 @@ type CommitParams struct {
 	Dataset  string
 	MaxPages int // 0 = unlimited; counts every URL ever admitted to the run
 	Pages    []PageResult
+	// Hosts are per-host statistics gathered since the previous commit:
+	// their counters (Requests, Status, Errors, Latency, Throttled) are
+	// added to the run's host rows, the worst Robots state is kept, and
+	// the pace (InFlight, Delay, Down) replaces the stored one. A commit
+	// without pages may carry hosts.
+	Hosts []HostStats
+	// Sample asks for a progress sample after the commit (RunSamples).
+	Sample SampleMode
+}
+
+// SampleMode says whether a commit records a progress sample.
+type SampleMode int
+
+// Sample modes of CommitParams.
+const (
+	// SampleNone records no sample.
+	SampleNone SampleMode = iota
+	// SampleIfDue records a sample when the run's sampling interval has
+	// passed since its last sample: callers may ask at every commit.
+	SampleIfDue
+	// SampleNow records a sample whatever the interval (the last commit of
+	// a crawl, so that the samples end at the final statistics).
+	SampleNow
+)
+
+// MaxSamples caps the samples kept per run: past it the sampling interval
+// doubles and the samples are thinned to the new interval, so a long run
+// keeps at most this many, evenly spread.
+const MaxSamples = 1000
+
+// Samples are the progress samples of a run.
+type Samples struct {
+	// Interval is the least time between two samples: 1 s, doubled each
+	// time the run reached MaxSamples samples.
+	Interval time.Duration
+	Points   []Sample
+}
+
+// Sample is a run's cumulative statistics at one time.
+type Sample struct {
+	At     time.Time
+	Pages  int64
+	Items  int64
+	Bytes  int64
+	Errors map[string]int64 // failed pages by class; never nil
+}
+
+// RobotsState is what robots.txt said about a host, the worst seen during
+// the run: the states are ordered, each one worse than the one before.
+type RobotsState string
+
+// Robots states, best first.
+const (
+	RobotsNotChecked     RobotsState = "not_checked"     // the spider ignores robots.txt, or no page was checked yet
+	RobotsAllowed        RobotsState = "allowed"         // every page checked was allowed
+	RobotsDisallowedSome RobotsState = "disallowed_some" // some page was disallowed
+	RobotsUnreachable    RobotsState = "unreachable"     // robots.txt could not be fetched (RFC 9309: assume disallow)
+)
+
+// RobotsStates lists the states in order, best first.
+var RobotsStates = []RobotsState{RobotsNotChecked, RobotsAllowed, RobotsDisallowedSome, RobotsUnreachable}
+
+// LatencyBounds are the upper bounds of the buckets of
+// HostStats.Latency; the last bucket holds the slower requests.
+var LatencyBounds = [LatencyBuckets - 1]time.Duration{
+	5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
+}
+
+// LatencyBuckets is the number of buckets of HostStats.Latency.
+const LatencyBuckets = 12
+
+// StatusCounts count responses by status class; None counts the requests
+// that got no response (connection failure, timeout, ...).
+type StatusCounts struct {
+	S2xx int64 `json:"2xx"`
+	S3xx int64 `json:"3xx"`
+	S4xx int64 `json:"4xx"`
+	S5xx int64 `json:"5xx"`
+	None int64 `json:"none"`
+}
+
+// Add counts one request that got status (0: no response).
+func (c *StatusCounts) Add(status int) {
+	switch {
+	case status >= 200 && status < 300:
+		c.S2xx++
+	case status >= 300 && status < 400:
+		c.S3xx++
+	case status >= 400 && status < 500:
+		c.S4xx++
+	case status >= 500 && status < 600:
+		c.S5xx++
+	default:
+		c.None++
+	}
+}
+
+// HostStats are the statistics of one host in one run.
+type HostStats struct {
+	Host string
+	// Requests counts the requests sent to the host for pages (every
+	// attempt, retries included; robots.txt not counted).
+	Requests int64
+	// Status counts those requests by the status class of their response.
+	Status StatusCounts
+	// Errors counts the host's failed pages by class; their sum over
+	// the hosts is the run's RunStats.Errors.
+	Errors map[string]int64
+	// Latency counts the requests that got a response by the time it
+	// took, in the buckets of LatencyBounds.
+	Latency [LatencyBuckets]int64
+	// Throttled counts the throttle signals (429, or 5xx with Retry-After).
+	Throttled int64
+	// Robots is the worst robots.txt state seen.
+	Robots RobotsState
+	// InFlight, Delay and Down are the host's pace at its last commit:
+	// requests in flight, the delay between request starts (configured,
+	// Crawl-delay or throttled), and whether the circuit breaker gave up
+	// on it.
+	InFlight int64
+	Delay    time.Duration
+	Down     bool
+}
+
+// ObserveLatency counts one response that took d.
+func (h *HostStats) ObserveLatency(d time.Duration) {
+	i := 0
+	for i < len(LatencyBounds) && d > LatencyBounds[i] {
+		i++
+	}
+	h.Latency[i]++
+}
+
+// LatencyQuantile estimates the q-quantile (0 < q <= 1) of the latency
+// from the buckets, interpolating linearly within the bucket that holds
+// it (the last, open bucket counts as twice its lower bound wide). It
+// returns 0 when no request got a response.
+func (h *HostStats) LatencyQuantile(q float64) time.Duration {
+	var total int64
+	for _, n := range h.Latency {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := q * float64(total)
+	var seen int64
+	for i, n := range h.Latency {
+		if n == 0 || float64(seen+n) < rank {
+			seen += n
+			continue
+		}
+		var lo, hi time.Duration
+		if i > 0 {
+			lo = LatencyBounds[i-1]
+		}
+		if i < len(LatencyBounds) {
+			hi = LatencyBounds[i]
+		} else {
+			hi = 2 * lo
+		}
+		frac := (rank - float64(seen)) / float64(n)
+		return lo + time.Duration(frac*float64(hi-lo))
+	}
+	return LatencyBounds[len(LatencyBounds)-1] * 2
 }
 
 // CommitResult reports what a commit changed.

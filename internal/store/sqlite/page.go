@@ -58,6 +58,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	res := &store.CommitResult{}
 	now := db.now().UnixMilli()
 	stored := 0
+	errs := hostErrors{}
 	for i := range p.Pages {
 		pr := &p.Pages[i]
 		done, err := c.markDone(ctx, pr, now)
@@ -77,6 +78,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 		stats.AddRules(pr.Rules)
 		if pr.ErrorClass != "" {
 			stats.Errors[pr.ErrorClass]++
+			errs.add(pr.Host, pr.ErrorClass)
 		}
 		for _, it := range pr.Items {
 			isNew, err := c.upsertItem(ctx, it, now)
@@ -104,6 +106,12 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 	if err := writeStats(ctx, tx, p.RunID, stats); err != nil {
 		return nil, fmt.Errorf("commit pages: %w", writeError(err))
 	}
+	if err := c.writeHosts(ctx, p.Hosts, errs); err != nil {
+		return nil, fmt.Errorf("commit pages: %w", writeError(err))
+	}
+	if err := c.sample(ctx, p.Sample, stats, now); err != nil {
+		return nil, fmt.Errorf("commit pages: %w", writeError(err))
+	}
 	if stored > 0 {
 		if _, err := c.touch.ExecContext(ctx, now, p.Dataset); err != nil {
 			return nil, fmt.Errorf("commit pages: %w", writeError(err))
@@ -121,6 +129,7 @@ func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.Com
 // commitStmts are the statements of CommitPages.
 type commitStmts struct {
 	insPage, done, itemRun, insItem, updItem, touch *sql.Stmt
+	upsertHost, upsertHostKeep, hostError           *sql.Stmt
 	values                                          valueStmts
 }
 
@@ -144,6 +153,10 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 		ON CONFLICT (dataset, key) DO NOTHING`),
 		updItem: prep(`UPDATE items SET url = ?, data = ?, run_id = ?, updated_at = ? WHERE id = ?`),
 		values:  prepareValueStmts(prep),
+
+		upsertHost:     prep(upsertHostSQL),
+		upsertHostKeep: prep(upsertHostKeepSQL),
+		hostError:      prep(upsertHostErrorSQL),
 	}
 	if err != nil {
 		c.close()
@@ -153,7 +166,7 @@ func prepareCommitStmts(ctx context.Context, db *sql.DB) (*commitStmts, error) {
 }
 
 func (c *commitStmts) close() {
-	for _, s := range append([]*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch}, c.values.all()...) {
+	for _, s := range append([]*sql.Stmt{c.insPage, c.done, c.itemRun, c.insItem, c.updItem, c.touch, c.upsertHost, c.upsertHostKeep, c.hostError}, c.values.all()...) {
 		if s != nil {
 			s.Close()
 		}
@@ -162,6 +175,7 @@ func (c *commitStmts) close() {
 
 // committer runs the statements of one CommitPages transaction.
 type committer struct {
+	tx      *sql.Tx
 	runID   int64
 	dataset string
 	insPage *sql.Stmt
@@ -171,11 +185,14 @@ type committer struct {
 	updItem *sql.Stmt
 	touch   *sql.Stmt
 	values  *valueIndexer
+
+	upsertHost, upsertHostKeep, hostError *sql.Stmt
 }
 
 func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset string) *committer {
 	s := db.commitStmts
 	return &committer{
+		tx:      tx,
 		runID:   runID,
 		dataset: dataset,
 		insPage: tx.StmtContext(ctx, s.insPage),
@@ -185,6 +202,10 @@ func (db *DB) newCommitter(ctx context.Context, tx *sql.Tx, runID int64, dataset
 		updItem: tx.StmtContext(ctx, s.updItem),
 		touch:   tx.StmtContext(ctx, s.touch),
 		values:  newValueIndexer(s.values.in(ctx, tx), dataset, db.fields),
+
+		upsertHost:     tx.StmtContext(ctx, s.upsertHost),
+		upsertHostKeep: tx.StmtContext(ctx, s.upsertHostKeep),
+		hostError:      tx.StmtContext(ctx, s.hostError),
 	}
 }
 

@@ -64,6 +64,8 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("CreateExclusive", func(t *testing.T) { t.Parallel(); testCreateExclusive(t, open(t, nil)) })
 	t.Run("CancelRun", func(t *testing.T) { t.Parallel(); testCancelRun(t, open(t, nil)) })
 	t.Run("SpiderFired", func(t *testing.T) { t.Parallel(); testSpiderFired(t, open(t, nil)) })
+	t.Run("RunHosts", func(t *testing.T) { t.Parallel(); testRunHosts(t, open(t, nil)) })
+	t.Run("RunSamples", func(t *testing.T) { t.Parallel(); testRunSamples(t, open) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
