@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
 	"api":       {"store", "spider", "export", "metrics", "trawl"},
-	"server":    {"api", "jobs", "crawl", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
+	"dashboard": {"api"},
+	"server":    {"api", "dashboard", "jobs", "crawl", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
 	"examples":  {},
 	// config and logging turn settings into values for cli; client calls
 	// the API, and clienttest is its test double.
