@@ -108,13 +108,7 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-	status := http.StatusOK
-	failed := r.URL.Query().Has("failed")
-	if failed {
-		status = http.StatusUnauthorized
-	}
-	w.WriteHeader(status)
-	h.login.Execute(w, struct{ Failed bool }{failed})
+	h.login.Execute(w, struct{ Failed bool }{r.URL.Query().Has("failed")})
 }
 
 // postLogin checks the token of the form and, when it is the token or the

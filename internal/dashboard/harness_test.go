@@ -35,6 +35,17 @@ type service struct {
 // database before the server starts.
 func startService(t *testing.T, token string, fill func(*sqlite.DB)) *service {
 	t.Helper()
+	return startServiceConfig(t, server.Config{Token: token}, fill)
+}
+
+// startServiceRead serves with a token and a read token.
+func startServiceRead(t *testing.T, token, readToken string) *service {
+	t.Helper()
+	return startServiceConfig(t, server.Config{Token: token, ReadToken: readToken}, nil)
+}
+
+func startServiceConfig(t *testing.T, cfg server.Config, fill func(*sqlite.DB)) *service {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "trawl.db")
 	db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
 	if err != nil {
@@ -50,8 +61,9 @@ func startService(t *testing.T, token string, fill func(*sqlite.DB)) *service {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- server.Run(ctx, server.Config{Store: db, DBPath: path, Listener: ln, Token: token,
-			AllowPrivateNetworks: true, ShutdownTimeout: 5 * time.Second})
+		cfg.Store, cfg.DBPath, cfg.Listener = db, path, ln
+		cfg.AllowPrivateNetworks, cfg.ShutdownTimeout = true, 5*time.Second
+		done <- server.Run(ctx, cfg)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -214,6 +226,21 @@ func (b *browser) noErrors(t *testing.T, where string) {
 	b.errs = nil
 }
 
+// forget waits (up to 2 s) for a console error containing text, which
+// the test caused on purpose, and drops it.
+func (b *browser) forget(t *testing.T, text string) {
+	t.Helper()
+	waitFor(t, 2*time.Second, "the console error "+text, func() (bool, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		i := slices.IndexFunc(b.errs, func(e string) bool { return strings.Contains(e, text) })
+		if i >= 0 {
+			b.errs = slices.Delete(b.errs, i, i+1)
+		}
+		return i >= 0, nil
+	})
+}
+
 // shot saves a full-page screenshot as name.png.
 func (b *browser) shot(t *testing.T, name string) string {
 	t.Helper()
@@ -300,4 +327,3 @@ func fillDataset(tb testing.TB, db *sqlite.DB, name string, n int) {
 		tb.Fatal(err)
 	}
 }
-

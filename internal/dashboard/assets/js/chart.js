@@ -8,15 +8,21 @@ function css(name) {
 // chart draws series into el and follows its width. series are
 // [{label, bars}], data is [xs, ys...]; time says whether x is a time in
 // seconds. It returns the uPlot, whose setData updates it.
-export function chart(el, { series, data, time = true, height = 220, xLabel, yLabel }) {
+export function chart(el, { series, data, time = true, height = 220, xLabel, yLabel, xRange }) {
   if (!window.uPlot) throw new Error("the chart library did not load");
   const fg = css("--muted"), line = css("--line");
   const axis = { stroke: fg, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
   const opts = {
     width: Math.max(el.clientWidth, 200),
     height,
-    scales: { x: { time } },
-    axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel, size: 60 }],
+    scales: { x: { time, auto: !xRange, range: xRange || ((u, min, max) => {
+      // A lone point (one run, one value) gets room around it rather
+      // than an axis of years.
+      if (min === max || min === null) return [(min ?? 0) - (time ? 3600 : 1), (max ?? 0) + (time ? 3600 : 1)];
+      const pad = series.some((s) => s.bars) ? (max - min) * 0.05 : 0;
+      return [min - pad, max + pad];
+    }) } },
+    axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel, size: 76 }],
     series: [{ label: xLabel || (time ? "time" : "x") }, ...series.map((s, i) => ({
       label: s.label,
       stroke: s.color || palette[i % palette.length],

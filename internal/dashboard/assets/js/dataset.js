@@ -171,8 +171,11 @@ export async function render(main, { name }) {
     const res = await api(`/v1/runs?limit=200`);
     const runs = res.runs.filter((r) => (r.dataset || r.spider) === name && r.started_at && !r.started_at.startsWith("0001-")).reverse();
     if (!runs.length) { runsBox.replaceChildren(empty("No run of this dataset yet.")); return; }
+    const xs = runs.map((r) => Date.parse(r.started_at) / 1000);
+    const span = Math.max(xs[xs.length - 1] - xs[0], 3600);
     charts.push(chart(runsBox, { series: [{ label: "items", bars: true }, { label: "pages" }],
-      data: [runs.map((r) => Date.parse(r.started_at) / 1000), runs.map((r) => r.stats?.items || 0), runs.map((r) => r.stats?.pages || 0)] }));
+      xRange: [xs[0] - span * 0.1, xs[xs.length - 1] + span * 0.1],
+      data: [xs, runs.map((r) => r.stats?.items || 0), runs.map((r) => r.stats?.pages || 0)] }));
   }
 
   syncURL();
