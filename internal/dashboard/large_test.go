@@ -17,10 +17,10 @@ import (
 // overview and of a dataset page on a large dataset, and checks that the
 // dataset page pages through it without downloading it: a page of items,
 // the next page, a filter with its values, a histogram. The size is
-// TRAWL_DASHBOARD_ITEMS (default 50,000, so that `make test` stays quick;
+// TRAWL_DASHBOARD_ITEMS (default 10,000, so that `make test` stays quick;
 // the figures in docs/dashboard.md were taken at 1,000,000).
 func TestLargeDataset(t *testing.T) {
-	n := 50_000
+	n := 10_000
 	if v := os.Getenv("TRAWL_DASHBOARD_ITEMS"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1000 {

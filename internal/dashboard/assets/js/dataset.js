@@ -110,6 +110,7 @@ export async function render(main, { name }) {
       (it) => ({ class: "clickable", tabindex: "0", title: "Show the whole item",
         onclick: () => show(it), onkeydown: (e) => { if (e.key === "Enter") show(it); } }))
       : empty("No item matches."));
+    tableBox.dataset.query = q.toString(); // what the table shows, for tests and scripts
     const sizes = [25, 50, 100, 200, 500].map((n) => h("option", { value: n, selected: n === limit }, n));
     pager.replaceChildren(
       h("button", { type: "button", class: "ghost", id: "prev", disabled: page === 0, onclick: () => { page--; load(); } }, "‹ Previous"),

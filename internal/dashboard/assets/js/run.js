@@ -53,16 +53,16 @@ export async function render(main, { id }) {
   function header() {
     title.replaceChildren(`Run #${run.id} `, h("a", { href: `/spiders/${enc(run.spider)}` }, run.spider), " ", badge(run.status));
     const st = run.stats || {};
-    stats.replaceChildren(
+    stats.replaceChildren(...[
       ...[["pages", num(st.pages)], ["items", num(st.items)], ["invalid items", num(st.invalid)], ["failed pages", num(errorCount(st))],
         ["downloaded", bytes(st.bytes)], ["URLs admitted", num(st.queued)], ["duration", duration(runDuration(run))],
         ["started", when(run.started_at)], ["finished", when(run.finished_at)]]
         .map(([k, v]) => h("div", { class: "stat" }, h("b", { "data-stat": k }, v), h("span", null, k))),
-      run.dataset ? h("div", { class: "stat" }, h("b", null, h("a", { href: `/datasets/${enc(run.dataset)}` }, run.dataset)), h("span", null, "dataset")) : null);
+      run.dataset ? h("div", { class: "stat" }, h("b", null, h("a", { href: `/datasets/${enc(run.dataset)}` }, run.dataset)), h("span", null, "dataset")) : null].filter(Boolean));
     if (run.error) stats.append(h("p", { class: "error", style: "grid-column:1/-1" }, run.error));
-    buttons.replaceChildren(
+    buttons.replaceChildren(...[
       active(run.status) ? h("button", { class: "danger", type: "button", id: "cancel", onclick: cancel }, "Cancel run") : null,
-      h("button", { class: "ghost", type: "button", id: "again", onclick: again }, "Run again"));
+      h("button", { class: "ghost", type: "button", id: "again", onclick: again }, "Run again")].filter(Boolean));
     const ec = Object.entries(st.errors || {}).sort((a, b) => b[1] - a[1]);
     errors.replaceChildren(errors.firstChild, ec.length ? table([["Class", (e) => h("code", null, e[0])], ["Failed pages", (e) => num(e[1]), "num"]], ec)
       : empty("No failed pages."), h("p", { class: "muted" }, "Failed pages are counted by class; the API v1 has no route that lists them one by one yet."));
