@@ -29,10 +29,11 @@ var allowed = map[string][]string{
 	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
 	// dryrun is one page of a crawl, stored nowhere: trawl try, POST /v1/try.
-	"dryrun":   {"extract", "fetch", "frontier", "spider", "store", "urlnorm", "trawl"},
-	"api":      {"store", "spider", "export", "metrics", "dryrun", "trawl"},
-	"server":   {"api", "jobs", "crawl", "dryrun", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
-	"examples": {},
+	"dryrun":    {"extract", "fetch", "frontier", "spider", "store", "urlnorm", "trawl"},
+	"api":       {"store", "spider", "export", "metrics", "dryrun", "trawl"},
+	"dashboard": {"api"},
+	"server":    {"api", "dashboard", "jobs", "crawl", "dryrun", "fetch", "robots", "metrics", "runner", "spider", "store", "trawl"},
+	"examples":  {},
 	// config and logging turn settings into values for cli; client calls
 	// the API, and clienttest is its test double.
 	"config":     {"trawl"},

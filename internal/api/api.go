@@ -75,6 +75,11 @@ type Config struct {
 	Now func() time.Time
 	// DryRunFunc answers POST /v1/try; nil answers it 503 unavailable.
 	DryRunFunc DryRunFunc
+	// Dashboard, when set, serves every path that is not the API's
+	// (internal/dashboard: the web dashboard at /). With a Token, it is
+	// behind the token as well, but for its login page; the session
+	// cookie it sets is accepted by the API (see SessionCookie).
+	Dashboard http.Handler
 	// EventInterval is the period of the progress snapshots of the run
 	// events stream. 0 means DefaultEventInterval (1 s).
 	EventInterval time.Duration
@@ -133,10 +138,20 @@ func New(cfg Config) (http.Handler, error) {
 // test compares them.
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(requestLog(s.log, s.now), recoverPanic(s), auth(s.cfg.Token, s.cfg.ReadToken))
-	r.NotFound(s.handle(func(_ http.ResponseWriter, r *http.Request) error {
+	r.Use(requestLog(s.log, s.now), recoverPanic(s), auth(s.cfg.Token, s.cfg.ReadToken, s.cfg.Dashboard != nil))
+	notFound := s.handle(func(_ http.ResponseWriter, r *http.Request) error {
 		return trawl.Errorf(trawl.ENOTFOUND, "no route %s", r.URL.Path)
-	}))
+	})
+	// The dashboard answers what the API does not route, outside /v1 and
+	// /debug, so that it adds no route to the API's (nor to its OpenAPI
+	// document).
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Dashboard != nil && !apiPath(r.URL.Path) {
+			s.cfg.Dashboard.ServeHTTP(w, r)
+			return
+		}
+		notFound(w, r)
+	})
 	r.MethodNotAllowed(s.methodNotAllowed(r))
 
 	r.Get("/healthz", s.handle(s.healthz))

@@ -1,7 +1,7 @@
 // Package server assembles `trawl serve`: the store it is given, the crawl
-// engine, the run queue (internal/jobs), the HTTP API (internal/api) and the
-// Prometheus registry, and runs them until its context ends, then shuts
-// them down in order so that nothing committed is lost and interrupted runs
+// engine, the run queue (internal/jobs), the HTTP API (internal/api) with the
+// web dashboard (internal/dashboard) at /, and the Prometheus registry, and
+// runs them until its context ends, then shuts them down in order so that nothing committed is lost and interrupted runs
 // resume on the next start. It parses no flags and handles no signals: the
 // CLI does, and passes the result in.
 package server
@@ -21,6 +21,7 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/api"
 	"github.com/trawl-dev/trawl/internal/crawl"
+	"github.com/trawl-dev/trawl/internal/dashboard"
 	"github.com/trawl-dev/trawl/internal/dryrun"
 	"github.com/trawl-dev/trawl/internal/fetch"
 	"github.com/trawl-dev/trawl/internal/jobs"
@@ -185,7 +186,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, ReadToken: cfg.ReadToken})
+	if err != nil {
+		return err
+	}
 	handler, err := api.New(api.Config{
+		Dashboard: dash,
 		Store:     st,
 		Queue:     js,
 		Token:     cfg.Token,
