@@ -274,8 +274,9 @@ func tryBody() obj {
 	return obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
 		"type": "object", "additionalProperties": false, "required": []string{"spider"},
 		"properties": obj{
-			"spider": obj{"type": "string", "description": "The spider file's text, YAML or JSON (docs/spider.md)."},
-			"url":    obj{"type": "string", "description": "The page to try; default the spider's first start URL."},
+			"spider":        obj{"type": "string", "description": "The spider file's text, YAML or JSON (docs/spider.md)."},
+			"url":           obj{"type": "string", "description": "The page to try; default the spider's first start URL."},
+			"validate_only": obj{"type": "boolean", "description": "Only validate the spider (422 with every problem, or 200 with nothing tried): no page is fetched."},
 		},
 	}}}}
 }

@@ -21,6 +21,10 @@ type tryRequest struct {
 	Spider string `json:"spider"`
 	// URL is the page to try; "" = the spider's first start URL.
 	URL string `json:"url"`
+	// ValidateOnly checks the spider and fetches nothing: an editor that
+	// validates as the user types must not send a request to the site
+	// on every keystroke.
+	ValidateOnly bool `json:"validate_only"`
 }
 
 // try is the dry run: the spider is validated as PUT does it, then one page
@@ -41,6 +45,10 @@ func (s *server) try(w http.ResponseWriter, r *http.Request) error {
 		return &spiderError{problems: ve.Problems}
 	case err != nil:
 		return err
+	}
+	if req.ValidateOnly {
+		return writeJSON(w, http.StatusOK, &dryrun.Result{
+			Items: []trawl.Item{}, Links: []dryrun.Link{}, Rules: []dryrun.Rule{}, Problems: []spider.Problem{}})
 	}
 	if s.cfg.DryRunFunc == nil {
 		return &statusError{status: http.StatusServiceUnavailable, code: codeUnavailable,

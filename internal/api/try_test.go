@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,9 +21,11 @@ import (
 
 // trySite serves one page with two items and links of two rules, in and
 // out of scope, and a second page.
-func trySite(t *testing.T) *httptest.Server {
+func trySite(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
+	var hits atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
 		w.Header().Set("Content-Type", "text/html")
 		switch r.URL.Path {
 		case "/":
@@ -36,7 +39,7 @@ func trySite(t *testing.T) *httptest.Server {
 		}
 	}))
 	t.Cleanup(s.Close)
-	return s
+	return s, &hits
 }
 
 func trySpider(base string) string {
@@ -68,7 +71,7 @@ func tryBody(t *testing.T, sp, url string) string {
 // server's client applies; nothing is stored.
 func TestTry(t *testing.T) {
 	t.Parallel()
-	site := trySite(t)
+	site, tryHits := trySite(t)
 	fc := fetch.New(fetch.Config{})
 	t.Cleanup(fc.Close)
 	guarded := fetch.New(fetch.Config{BlockPrivateNetworks: true})
@@ -131,6 +134,22 @@ func TestTry(t *testing.T) {
 	b.do(t, "POST", "/v1/try", "", "Content-Type", ct).mustProblem(t, 400, "invalid")
 	b.do(t, "POST", "/v1/try", `{"spider":"x","extra":1}`, "Content-Type", ct).mustProblem(t, 400, "invalid")
 	b.do(t, "POST", "/v1/try", "name: x", "Content-Type", "application/yaml").mustProblem(t, 415, "unsupported_media_type")
+
+	// Validation only: nothing is fetched, the answer is empty or 422.
+	hits := tryHits.Load()
+	vo := func(spiderText string) string {
+		b, _ := json.Marshal(map[string]any{"spider": spiderText, "validate_only": true})
+		return string(b)
+	}
+	var valid dryrun.Result
+	b.do(t, "POST", "/v1/try", vo(trySpider(site.URL)), "Content-Type", ct).mustJSON(t, 200, &valid)
+	if valid.Status != 0 || len(valid.Items)+len(valid.Links)+len(valid.Rules)+len(valid.Problems) != 0 {
+		t.Errorf("validate_only of a valid spider = %+v, want nothing tried", valid)
+	}
+	b.do(t, "POST", "/v1/try", vo("name: x\nbogus: 1\n"), "Content-Type", ct).mustProblem(t, 422, "invalid_spider")
+	if got := tryHits.Load(); got != hits {
+		t.Errorf("validate_only fetched %d pages, want none", got-hits)
+	}
 
 	// Nothing stored.
 	var sets struct{ Datasets []json.RawMessage }

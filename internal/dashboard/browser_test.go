@@ -81,17 +81,7 @@ func TestDashboard(t *testing.T) {
 	b.run(t, "name and bad spider",
 		chromedp.SendKeys(css(`#spider-name`), "quotes"),
 		setEditor(fmt.Sprintf(spiderFile, site.URL, "txt")))
-	var tryRoute bool
-	res, err := http.Post(srv.url+"/v1/try", "application/json", strings.NewReader(`{"spider":"name: x"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	tryRoute = res.StatusCode != http.StatusNotFound
-	if !tryRoute {
-		// Without POST /v1/try the problems show when saving.
-		b.run(t, "save the bad spider", chromedp.Click(css(`#save`)))
-	}
+	// Validation as you type (POST /v1/try, validate_only): no save needed.
 	b.run(t, "problem at its line",
 		chromedp.WaitVisible(css(`#problems li[data-line="12"]`)),
 		chromedp.WaitVisible(css(`.CodeMirror-code > div:nth-child(12) .problem-mark`)),
@@ -136,6 +126,12 @@ func TestDashboard(t *testing.T) {
 	b.shot(t, "run-live")
 	b.run(t, "the run ends", chromedp.WaitVisible(css(`h1 .badge[data-status="succeeded"]`)))
 	runURL := get(t, b, "run url", chromedp.Location())
+	// A finished run, opened afresh: its chart comes from the stored series
+	// and its hosts table from the stored per-host statistics.
+	b.open(t, runURL, "run")
+	b.run(t, "hosts and history",
+		chromedp.WaitVisible(css(`#hosts table tbody tr`)),
+		chromedp.WaitVisible(css(`body[data-points]:not([data-points="0"])`)))
 	b.shot(t, "run")
 	b.noErrors(t, "run")
 

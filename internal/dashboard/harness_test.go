@@ -111,23 +111,11 @@ type browser struct {
 	download string // where downloads go
 }
 
-// optionalRoutes are routes of the API that a server may not have yet
-// (added by another change); the dashboard shows their sections as not
-// available, and the browser logs their 404 as a network message.
-var optionalRoutes = []string{"/v1/schedules", "/hosts", "/series", "/v1/try"}
-
 // expectedNetworkError reports whether m is the browser's own log line for
-// an API answer the dashboard expects and shows: a 404 of an optional route,
-// or a 422 with a spider's problems.
+// an API answer the dashboard expects and shows: a 422 with a spider's
+// problems.
 func expectedNetworkError(m chromedp.ConsoleMessage) bool {
-	if m.Source != "network" {
-		return false
-	}
-	if strings.Contains(m.Text, "status of 422") {
-		return true
-	}
-	return strings.Contains(m.Text, "status of 404") &&
-		slices.ContainsFunc(optionalRoutes, func(r string) bool { return strings.Contains(m.URL, r) })
+	return m.Source == "network" && strings.Contains(m.Text, "status of 422")
 }
 
 func newBrowser(t *testing.T) *browser {

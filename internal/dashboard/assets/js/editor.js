@@ -101,7 +101,7 @@ export async function render(main, { name }) {
     if (!tryAvailable) return;
     const mine = ++seq;
     try {
-      const res = await api("/v1/try", { method: "POST", json: { spider: cm.getValue() } });
+      const res = await api("/v1/try", { method: "POST", json: { spider: cm.getValue(), validate_only: true } });
       if (mine !== seq) return;
       showProblems(res.problems || [], "No problems.");
     } catch (e) {

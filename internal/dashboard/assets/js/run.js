@@ -98,11 +98,16 @@ export async function render(main, { id }) {
   // The history: the run's time series, when the server has it.
   const series = await optional(`/v1/runs/${id}/series`);
   if (series && series.points) {
-    const iv = series.interval_s || 1;
-    const cum = {};
+    // Points are cumulative counters (GET /v1/runs/{id}/series): rates are
+    // the differences between consecutive points over their time apart.
+    let last = null;
     for (const p of series.points) {
-      for (const [c, n] of Object.entries(p.errors || {})) cum[c] = (cum[c] || 0) + n;
-      addPoint(Date.parse(p.t) / 1000, (p.pages || 0) / iv, (p.items || 0) / iv, { ...cum });
+      const t = Date.parse(p.t) / 1000;
+      if (last) {
+        const dt = Math.max(t - last.t, 0.001);
+        addPoint(t, ((p.pages || 0) - last.pages) / dt, ((p.items || 0) - last.items) / dt, p.errors);
+      }
+      last = { t, pages: p.pages || 0, items: p.items || 0 };
     }
   }
   header();
