@@ -181,6 +181,7 @@ func (s *server) routes() *chi.Mux {
 		r.Post("/runs/{id}/cancel", s.handle(s.cancelRun))
 		r.Get("/runs/{id}/events", s.handle(s.runEvents))
 		r.Get("/runs/{id}/hosts", s.handle(s.runHosts))
+		r.Get("/runs/{id}/failed", s.handle(s.runFailed))
 		r.Get("/runs/{id}/series", s.handle(s.runSeries))
 
 		r.Get("/schedules", s.handle(s.listSchedules))

@@ -148,3 +148,39 @@ func (s *server) listSchedules(w http.ResponseWriter, r *http.Request) error {
 	})
 	return writeJSON(w, http.StatusOK, out)
 }
+
+// Limits of GET /v1/runs/{id}/failed.
+const (
+	defaultFailedLimit = 100
+	maxFailedLimit     = 1000
+)
+
+// runFailed lists a run's failed pages with their error text, in the order
+// they were admitted: the run page's "failed pages" table.
+func (s *server) runFailed(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := onlyParams(q, "limit"); err != nil {
+		return err
+	}
+	limit, err := intParam(q, "limit", defaultFailedLimit, maxFailedLimit)
+	if err != nil {
+		return err
+	}
+	id, err := runID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.Run(r.Context(), id); err != nil {
+		return err
+	}
+	pages, err := s.st.FailedPages(r.Context(), id, limit)
+	if err != nil {
+		return err
+	}
+	if pages == nil {
+		pages = []store.FailedPage{}
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Pages []store.FailedPage `json:"pages"`
+	}{pages})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trawl-dev/trawl/internal/api"
+	"github.com/trawl-dev/trawl/internal/store"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -168,6 +169,29 @@ fetch: {retries: 0}
 	if diff := cmp.Diff(run.Stats.Errors, sum); diff != "" {
 		t.Errorf("hosts' errors do not add up to the run's (-run +hosts):\n%s", diff)
 	}
+
+	// The failed pages, one by one with their error text: as many as the
+	// run's errors, each class as often as the run counts it.
+	var failed struct {
+		Pages []store.FailedPage `json:"pages"`
+	}
+	b.do(t, "GET", fmt.Sprintf("/v1/runs/%d/failed", run.ID), "").mustJSON(t, 200, &failed)
+	byClass := map[string]int64{}
+	for _, p := range failed.Pages {
+		byClass[p.ErrorClass]++
+		if p.URL == "" || p.Error == "" {
+			t.Errorf("failed page %+v lacks its URL or error text", p)
+		}
+	}
+	if diff := cmp.Diff(run.Stats.Errors, byClass); diff != "" {
+		t.Errorf("failed pages by class differ from the run's errors (-run +failed):\n%s", diff)
+	}
+	b.do(t, "GET", fmt.Sprintf("/v1/runs/%d/failed?limit=1", run.ID), "").mustJSON(t, 200, &failed)
+	if len(failed.Pages) != 1 {
+		t.Errorf("failed?limit=1 listed %d pages", len(failed.Pages))
+	}
+	b.do(t, "GET", fmt.Sprintf("/v1/runs/%d/failed?limit=0", run.ID), "").mustProblem(t, 400, "invalid")
+	b.do(t, "GET", "/v1/runs/999/failed", "").mustProblem(t, 404, "not_found")
 
 	var series seriesJSON
 	b.do(t, "GET", fmt.Sprintf("/v1/runs/%d/series", run.ID), "").mustJSON(t, 200, &series)

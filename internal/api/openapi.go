@@ -93,6 +93,13 @@ func openAPIDocument(withMetrics bool) obj {
 				"latency percentiles, pace and robots.txt state. Live while the run crawls (as of its last commit), kept once it ended.", nil, nil,
 				withAuth(obj{"200": jsonResp("The run's hosts.", ref("HostList")), "404": problemResp("No such run.")}, false)),
 		},
+		"/v1/runs/{id}/failed": obj{
+			"parameters": []obj{runIDParam()},
+			"get": op("runFailed", "The run's failed pages with their error class and text, in the order they were admitted "+
+				"(a compacted run keeps its first 1000).", []obj{limitParam(defaultFailedLimit, maxFailedLimit)}, nil,
+				withAuth(obj{"200": jsonResp("The failed pages.", ref("FailedPageList")), "400": problemResp("A bad limit."),
+					"404": problemResp("No such run.")}, false)),
+		},
 		"/v1/runs/{id}/series": obj{
 			"parameters": []obj{runIDParam()},
 			"get": op("runSeries", "The run's progress over time: its cumulative statistics sampled about once per interval_s "+
@@ -346,6 +353,10 @@ func schemas() obj {
 		"ItemPage": object([]string{"items"}, obj{
 			"items": array(obj{"type": "object", "additionalProperties": true}), "next_cursor": str,
 		}),
+		"FailedPageList": object([]string{"pages"}, obj{"pages": array(object([]string{"url", "error_class", "attempts"}, obj{
+			"url": str, "status": obj{"type": "integer", "description": "The HTTP status; absent when no response arrived."},
+			"error_class": str, "error": str, "attempts": obj{"type": "integer"},
+		}))}),
 		"HostList": object([]string{"hosts"}, obj{"hosts": array(object([]string{"host", "requests", "status", "errors",
 			"latency_p50_ms", "latency_p95_ms", "in_flight", "delay_ms", "robots", "throttled", "down"}, obj{
 			"host":     str,

@@ -24,7 +24,8 @@ import (
 // (one request at a time, 150 ms apart) that the run is watched live.
 const spiderFile = `name: quotes
 start_urls:
-  - %s/
+  - %[1]s/
+  - %[1]s/no-such-page
 follow:
   - css: li.next > a
 items:
@@ -33,7 +34,7 @@ items:
       text: span.text
       author: small.author
       tags: {css: a.tag, all: true}
-    required: [%s]
+    required: [%[2]s]
     key: [text]
 limits: {max_pages: 25}
 politeness: {concurrency_per_host: 1, delay: 150ms, robots: ignore}
@@ -75,7 +76,7 @@ func TestDashboard(t *testing.T) {
 	b.run(t, "overview sections", chromedp.WaitVisible(css(`#recent .empty`)))
 	b.noErrors(t, "overview (empty)")
 
-	// The editor: a spider with a problem on line 12 (an unknown field in
+	// The editor: a spider with a problem on line 13 (an unknown field in
 	// required), shown at its line, then fixed and saved.
 	b.open(t, srv.url+"/spiders/new", "editor")
 	b.run(t, "name and bad spider",
@@ -83,10 +84,10 @@ func TestDashboard(t *testing.T) {
 		setEditor(fmt.Sprintf(spiderFile, site.URL, "txt")))
 	// Validation as you type (POST /v1/try, validate_only): no save needed.
 	b.run(t, "problem at its line",
-		chromedp.WaitVisible(css(`#problems li[data-line="12"]`)),
-		chromedp.WaitVisible(css(`.CodeMirror-code > div:nth-child(12) .problem-mark`)),
-		chromedp.WaitVisible(css(`.CodeMirror-code > div:nth-child(12) .cm-problem`)))
-	problem := get(t, b, "problem text", chromedp.Text(css(`#problems li[data-line="12"]`)))
+		chromedp.WaitVisible(css(`#problems li[data-line="13"]`)),
+		chromedp.WaitVisible(css(`.CodeMirror-code > div:nth-child(13) .problem-mark`)),
+		chromedp.WaitVisible(css(`.CodeMirror-code > div:nth-child(13) .cm-problem`)))
+	problem := get(t, b, "problem text", chromedp.Text(css(`#problems li[data-line="13"]`)))
 	if !strings.Contains(problem, "txt") {
 		t.Errorf("problem = %q, want it to name the unknown field txt", problem)
 	}
@@ -131,6 +132,7 @@ func TestDashboard(t *testing.T) {
 	b.open(t, runURL, "run")
 	b.run(t, "hosts and history",
 		chromedp.WaitVisible(css(`#hosts table tbody tr`)),
+		chromedp.WaitVisible(css(`#failed table tbody tr a[href$="/no-such-page"]`)),
 		chromedp.WaitVisible(css(`body[data-points]:not([data-points="0"])`)))
 	b.shot(t, "run")
 	b.noErrors(t, "run")

@@ -65,7 +65,25 @@ export async function render(main, { id }) {
       h("button", { class: "ghost", type: "button", id: "again", onclick: again }, "Run again")].filter(Boolean));
     const ec = Object.entries(st.errors || {}).sort((a, b) => b[1] - a[1]);
     errors.replaceChildren(errors.firstChild, ec.length ? table([["Class", (e) => h("code", null, e[0])], ["Failed pages", (e) => num(e[1]), "num"]], ec)
-      : empty("No failed pages."), h("p", { class: "muted" }, "Failed pages are counted by class; the API v1 has no route that lists them one by one yet."));
+      : empty("No failed pages."));
+    if (ec.length && errorCount(st) !== failedShown) loadFailed();
+  }
+
+  // The failed pages one by one, with their error text (the first 100).
+  const failed = section("Failed pages", "failed");
+  main.append(failed);
+  let failedShown = -1;
+  async function loadFailed() {
+    failedShown = errorCount(run.stats || {});
+    const res = await optional(`/v1/runs/${id}/failed?limit=100`);
+    if (stopped || !res) return;
+    failed.replaceChildren(failed.firstChild, table([
+      ["URL", (p) => h("a", { href: p.url, rel: "noreferrer", target: "_blank" }, p.url)],
+      ["Status", (p) => (p.status ? String(p.status) : "–"), "num"],
+      ["Class", (p) => h("code", null, p.error_class)],
+      ["Error", (p) => p.error || ""],
+      ["Attempts", (p) => num(p.attempts), "num"],
+    ], res.pages));
   }
 
   async function cancel() {
