@@ -138,8 +138,8 @@ func TestReopenKeepsData(t *testing.T) {
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
 		"postgres://u:secret@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
-		"postgres://u@h/db":                              "postgres://u@h/db",
-		"host=h user=u password=secret dbname=d":         "host=h user=u password=xxxxx dbname=d",
+		"postgres://u@h/db":                             "postgres://u@h/db",
+		"host=h user=u password=secret dbname=d":        "host=h user=u password=xxxxx dbname=d",
 	} {
 		if got := postgres.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
