@@ -33,8 +33,8 @@ const (
 //     order;
 //   - rows that concurrent commits may both write are written in one
 //     order (pages by id, field names, item keys, then page URLs, then the
-//     run's row and the dataset's), so that they wait for each other
-//     instead of deadlocking; a deadlock that still happens (with another
+//     run's row, its hosts and samples, and the dataset's row), so that
+//     they wait for each other instead of deadlocking; a deadlock that still happens (with another
 //     statement) runs the transaction again.
 func (db *DB) CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error) {
 	var (
@@ -66,6 +66,7 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, p store.CommitParams, x *va
 		links []store.NewURL
 	)
 	delta.Errors = map[string]int64{}
+	errs := hostErrors{}
 	for i := range p.Pages {
 		pr := &p.Pages[i]
 		if !done[i] {
@@ -80,6 +81,7 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, p store.CommitParams, x *va
 		delta.AddRules(pr.Rules)
 		if pr.ErrorClass != "" {
 			delta.Errors[pr.ErrorClass]++
+			errs.add(pr.Host, pr.ErrorClass, 1)
 		}
 		items = append(items, pr.Items...)
 		links = append(links, pr.Links...)
@@ -97,6 +99,12 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, p store.CommitParams, x *va
 	}
 	delta.Queued = int64(len(res.Admitted))
 	if res.Stats, err = addStats(ctx, tx, p.RunID, delta); err != nil {
+		return nil, err
+	}
+	if err := writeHosts(ctx, tx, p.RunID, p.Hosts, errs); err != nil {
+		return nil, err
+	}
+	if err := sample(ctx, tx, p.RunID, p.Sample, res.Stats, now); err != nil {
 		return nil, err
 	}
 	if len(items) > 0 {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -64,8 +65,8 @@ func TestOpenConcurrently(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&count); err != nil {
 		t.Fatal(err)
 	}
-	if count != 1 {
-		t.Errorf("schema_migrations has %d rows after %d concurrent opens, want 1", count, n)
+	if count != 2 {
+		t.Errorf("schema_migrations has %d rows after %d concurrent opens, want 2 (0001, 0002)", count, n)
 	}
 }
 
@@ -93,7 +94,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 		t.Fatalf("open of a newer schema: %v, want invalid", err)
 	}
 	msg := trawl.ErrorMessage(err)
-	for _, want := range []string{"was migrated by a newer trawl (schema 9999_future; this trawl", "knows up to 0001_init): upgrade trawl to open it; nothing was changed"} {
+	for _, want := range []string{"was migrated by a newer trawl (schema 9999_future; this trawl", "knows up to 0002_run_hosts_samples): upgrade trawl to open it; nothing was changed"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
@@ -112,6 +113,40 @@ func TestRefusesOtherTables(t *testing.T) {
 	_, err := postgres.Open(context.Background(), dsn, postgres.Config{})
 	if trawl.ErrorCode(err) != trawl.EINVALID || !strings.Contains(trawl.ErrorMessage(err), "is not a trawl database") {
 		t.Fatalf("open of another program's schema: %v, want invalid 'not a trawl database'", err)
+	}
+}
+
+// TestMigratesFrom0001: a schema at migration 0001 holding a run gets 0002
+// on Open; the run then samples at 1 s and takes host statistics.
+func TestMigratesFrom0001(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	first, err := os.ReadFile("migration/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, dsn, string(first)+`;
+		CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL);
+		INSERT INTO schema_migrations VALUES ('migration/0001_init.sql', now());
+		INSERT INTO runs (spider, spec_hash, spec, status, created_at) VALUES ('s', 'h', '', 'running', now());`)
+	db := mustOpenDSN(t, dsn)
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping after the upgrade: %v", err)
+	}
+	var id int64
+	if err := db.Pool().QueryRow(ctx, `SELECT id FROM runs`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CommitPages(ctx, store.CommitParams{RunID: id, Dataset: "s", Hosts: []store.HostStats{{Host: "h", Requests: 2}},
+		Sample: store.SampleIfDue}); err != nil {
+		t.Fatalf("CommitPages after the upgrade: %v", err)
+	}
+	if hosts, err := db.RunHosts(ctx, id); err != nil || len(hosts) != 1 || hosts[0].Requests != 2 {
+		t.Errorf("RunHosts after the upgrade = %+v, %v; want h with 2 requests", hosts, err)
+	}
+	if got, err := db.RunSamples(ctx, id); err != nil || got.Interval != time.Second || len(got.Points) != 1 {
+		t.Errorf("RunSamples after the upgrade = %+v, %v; want one at 1s", got, err)
 	}
 }
 

@@ -20,7 +20,9 @@ import (
 // lost and that the MaxPages budget holds exactly: counters are increments,
 // not a read-modify-write of the whole record. Links overlap between the
 // goroutines, in opposite orders, so a store must also dedup them across
-// concurrent transactions without deadlocking.
+// concurrent transactions without deadlocking. Every commit also carries
+// the statistics of two hosts (in opposite orders) and asks for a sample:
+// host counters add up too, and a sample holds the final statistics.
 func testConcurrentCommits(t *testing.T, s store.Store) {
 	const (
 		workers  = 8
@@ -65,10 +67,19 @@ func testConcurrentCommits(t *testing.T, s store.Store) {
 				pr := store.PageResult{PageID: queued[n].ID, Status: 200, Attempts: 1, Bytes: 100, Invalid: 1, LinksCapped: 2,
 					Items: []trawl.Item{item(fmt.Sprintf("k%d-a", n), "A"), item(fmt.Sprintf("k%d-b", n), "B")},
 					Links: links, Rules: []trawl.RuleStats{{Pages: 1, Matched: 1}, {Pages: 1, Scripted: 1}}}
+				pr.Host = "h"
+				hosts := []store.HostStats{{Host: "h", Requests: 1, Status: store.StatusCounts{S2xx: 1}, Robots: store.RobotsAllowed},
+					{Host: "x", Requests: 2, Throttled: 1}}
+				hosts[0].ObserveLatency(time.Millisecond)
 				if n%2 == 1 {
 					pr.Status, pr.ErrorClass, pr.Error = 500, "http_5xx", "server error"
+					hosts[0].Status = store.StatusCounts{S5xx: 1}
 				}
-				res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", MaxPages: maxPages, Pages: []store.PageResult{pr}})
+				if w%2 == 1 {
+					slices.Reverse(hosts)
+				}
+				res, err := s.CommitPages(ctx, store.CommitParams{RunID: r.ID, Dataset: "a", MaxPages: maxPages, Pages: []store.PageResult{pr},
+					Hosts: hosts, Sample: store.SampleNow})
 				if err != nil {
 					errs <- fmt.Errorf("commit page %d: %w", n, err)
 					return
@@ -95,6 +106,28 @@ func testConcurrentCommits(t *testing.T, s store.Store) {
 		Rules: []trawl.RuleStats{{Pages: pages, Matched: pages}, {Pages: pages, Scripted: pages}}}
 	if diff := cmp.Diff(want, got.Stats); diff != "" {
 		t.Errorf("stats after concurrent commits (-want +got):\n%s", diff)
+	}
+	gotHosts, err := s.RunHosts(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantH := store.HostStats{Host: "h", Requests: pages, Status: store.StatusCounts{S2xx: pages / 2, S5xx: pages / 2},
+		Errors: map[string]int64{"http_5xx": pages / 2}, Robots: store.RobotsAllowed}
+	wantH.Latency[0] = pages
+	wantHosts := []store.HostStats{wantH, {Host: "x", Requests: 2 * pages, Throttled: pages, Errors: map[string]int64{}, Robots: store.RobotsNotChecked}}
+	if diff := cmp.Diff(wantHosts, gotHosts); diff != "" {
+		t.Errorf("hosts after concurrent commits (-want +got):\n%s", diff)
+	}
+	samples, err := s.RunSamples(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var most int64
+	for _, p := range samples.Points {
+		most = max(most, p.Pages)
+	}
+	if most != pages {
+		t.Errorf("the samples reach %d pages, want %d (the last commit's sample)", most, pages)
 	}
 	if len(admitted) != maxPages-pages {
 		t.Errorf("commits admitted %d pages, want %d (the budget less the start pages)", len(admitted), maxPages-pages)
