@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"extract":   {"spider", "urlnorm", "trawl"},
 	"store":     {"trawl", "spider"},
 	"sqlite":    {"store", "trawl", "spider"},
+	"postgres":  {"store", "trawl", "spider"},
+	"pgtest":    {},
 	"storetest": {"store", "trawl", "spider"},
 	"frontier":  {"store", "spider", "urlnorm", "trawl"},
 	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "metrics", "trawl"},

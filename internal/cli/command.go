@@ -28,6 +28,7 @@ func commands() []command {
 		{"runs", "list runs; with a server, also start, cancel and watch them", runsCmd},
 		{"datasets", "list the datasets in the database", datasetsCmd},
 		{"serve", "run the HTTP API, the run queue and schedules (a service)", serveCmd},
+		{"migrate", "apply the database's schema migrations and exit", migrateCmd},
 		{"spiders", "list, get, put and delete the spiders stored on a server", spidersCmd},
 		{"apply", "make a server's spiders match a folder of spider files", applyCmd},
 		{"items", "print a dataset's items from a server, filtered", itemsCmd},

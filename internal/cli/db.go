@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/postgres"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -58,8 +59,8 @@ func sqlitePath(dsn string, env Env) (string, error) {
 // openStore opens the store a DSN names, chosen by its scheme: a SQLite
 // file (a path, sqlite:, file:), created if needed. With mustExist (a
 // command that only reads), a missing SQLite file is a clear error, not a
-// new empty database. postgres:// URLs are refused until the PostgreSQL
-// store arrives.
+// new empty database. A postgres:// or postgresql:// URL opens the
+// PostgreSQL store (migrating its schema).
 func openStore(ctx context.Context, dsn string, env Env) (store.Store, error) {
 	return openDSN(ctx, dsn, env, false)
 }
@@ -73,9 +74,9 @@ func openDSN(ctx context.Context, dsn string, env Env, mustExist bool) (store.St
 	switch scheme := dsnScheme(dsn); scheme {
 	case "", "sqlite", "file":
 	case "postgres", "postgresql":
-		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: PostgreSQL is not supported yet: it arrives with trawl worker (issue 7); use a SQLite file path", redact(dsn))
+		return openPostgres(ctx, dsn)
 	default:
-		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: unknown database scheme %s://; use a SQLite file path", redact(dsn), scheme)
+		return nil, trawl.Errorf(trawl.EINVALID, "--db %s: unknown database scheme %s://; use a SQLite file path or a postgres:// URL", redact(dsn), scheme)
 	}
 	path, err := sqlitePath(dsn, env)
 	if err != nil {
@@ -120,6 +121,22 @@ func redact(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
 	}
 	return dsn
+}
+
+// isPostgres reports whether dsn names a PostgreSQL database.
+func isPostgres(dsn string) bool {
+	s := dsnScheme(dsn)
+	return s == "postgres" || s == "postgresql"
+}
+
+// openPostgres opens the PostgreSQL database dsn names; a refusal is a
+// dbError.
+func openPostgres(ctx context.Context, dsn string) (*postgres.DB, error) {
+	db, err := postgres.Open(ctx, dsn, postgres.Config{})
+	if err != nil {
+		return nil, &dbError{err: err}
+	}
+	return db, nil
 }
 
 // openSQLite opens the SQLite database at path; a refusal is a dbError.

@@ -31,8 +31,6 @@ func TestOpenStoreByScheme(t *testing.T) {
 		st.Close()
 	}
 	tests := []struct{ dsn, want string }{
-		{"postgres://u:secret@h/db", "--db postgres://u:xxxxx@h/db: PostgreSQL is not supported yet: it arrives with trawl worker (issue 7)"},
-		{"postgresql://h/db", "PostgreSQL is not supported yet"},
 		{"mysql://h/db", "unknown database scheme mysql://"},
 	}
 	for _, tt := range tests {

@@ -17,7 +17,7 @@ func exportCmd(ctx context.Context, args []string, env Env) error {
 	var db, output, format string
 	var runID int64
 	var csvSafe bool
-	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE`")
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE` or a postgres:// URL")
 	fs.StringVar(&output, "output", "-", "write to `FILE` (.jsonl, .csv, .json), atomically; - for stdout")
 	fs.alias("o", "output")
 	fs.StringVar(&format, "format", "", "`FORMAT` of the output: jsonl, csv, json or table (default: from the file extension; jsonl for stdout)")

@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // commands are trawl's subcommands; each has a golden help text.
-var commands = []string{"run", "check", "try", "export", "runs", "datasets", "serve", "spiders", "apply", "items", "demo", "version", "help",
+var commands = []string{"run", "check", "try", "export", "runs", "datasets", "serve", "migrate", "spiders", "apply", "items", "demo", "version", "help",
 	"runs list", "runs get", "runs start", "runs cancel", "runs watch", "spiders list", "spiders get", "spiders put", "spiders delete"}
 
 // TestHelp checks every help text against its golden file, and that

@@ -35,7 +35,7 @@ func runsList(ctx context.Context, args []string, env Env) error {
 	var db, spiderName, status string
 	var limit int
 	var r remote
-	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE` (without --server)")
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE` or a postgres:// URL (without --server)")
 	addRemoteFlags(fs, &r)
 	fs.StringVar(&spiderName, "spider", "", "only the runs of the spider `NAME`")
 	fs.StringVar(&status, "status", "", "only the runs with `STATUS`: queued, running, succeeded, failed or canceled")
@@ -96,7 +96,7 @@ func printRuns(w io.Writer, runs []trawl.Run) {
 func datasetsCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("datasets", "[flags]", "List the datasets in the database: name, items, the last run that wrote it and when it changed.")
 	var db string
-	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE`")
+	fs.StringVar(&db, "db", DefaultDB, "database: a SQLite `FILE` or a postgres:// URL")
 	pos, err := fs.parse(args, env)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ the run's items to FILE, atomically.`
 func runCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("run", "SPIDER.yaml [flags]", runAbout)
 	o := runOptions{command: "run"}
-	fs.StringVar(&o.db, "db", DefaultDB, "database: a SQLite `FILE`")
+	fs.StringVar(&o.db, "db", DefaultDB, "database: a SQLite `FILE` or a postgres:// URL")
 	fs.StringVar(&o.output, "output", "", "also write the run's items to `FILE` (.jsonl, .csv, .json; - for stdout)")
 	fs.alias("o", "output")
 	fs.StringVar(&o.format, "format", "", "`FORMAT` of the output: jsonl, csv, json or table (default: from the file extension; jsonl for stdout)")

@@ -33,6 +33,9 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return flags.usageErrorf("%v", err)
 	}
+	if isPostgres(o.DB) {
+		return trawl.Errorf(trawl.EINVALID, "--db %s: trawl serve needs a SQLite database for now: serving on PostgreSQL arrives with trawl worker (issue 7); `trawl run`, `export`, `runs`, `datasets` and `migrate` work on PostgreSQL today", redact(o.DB))
+	}
 	st, err := openStore(ctx, o.DB, env)
 	if err != nil {
 		return err

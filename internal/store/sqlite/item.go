@@ -37,7 +37,7 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 	}
 	var (
 		id  int64
-		old []fieldValues // the values the item had, none when fresh
+		old []store.IndexedField // the values the item had, none when fresh
 	)
 	if n == 1 {
 		if id, err = res.LastInsertId(); err != nil {
@@ -54,7 +54,7 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 		if runID == c.runID {
 			return false, nil
 		}
-		if old, err = rawFieldValues(oldData); err != nil {
+		if old, err = store.StoredIndexValues(oldData); err != nil {
 			return false, fmt.Errorf("index: stored item %d: %w", id, err)
 		}
 		if _, err := c.updItem.ExecContext(ctx, it.URL, string(data), c.runID, now, id); err != nil {
@@ -62,7 +62,7 @@ func (c *committer) upsertItem(ctx context.Context, it trawl.Item, now int64) (b
 		}
 	}
 	// Its value rows follow, in the same transaction.
-	fields, err := itemFieldValues(it, data)
+	fields, err := store.ItemIndexValues(it, data)
 	if err != nil {
 		return false, fmt.Errorf("index: %w", err)
 	}

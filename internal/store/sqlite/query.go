@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 
 	"github.com/trawl-dev/trawl/internal/store"
@@ -31,30 +30,11 @@ func (db *DB) planItems(ctx context.Context, q store.ItemQuery) (*itemPlan, erro
 	if err != nil {
 		return nil, err
 	}
-	after, err := q.After.ItemID()
+	after, err := store.CheckItemQuery(q, d.Columns)
 	if err != nil {
 		return nil, err
 	}
-	if q.Limit < 0 {
-		return nil, trawl.Errorf(trawl.EINVALID, "invalid limit %d: want 0 (all) or more", q.Limit)
-	}
-	for _, f := range q.Filters {
-		if err := checkColumn(d, f.Field); err != nil {
-			return nil, err
-		}
-	}
-	for i, f := range q.Fields {
-		if err := checkColumn(d, f); err != nil {
-			return nil, err
-		}
-		if slices.Contains(q.Fields[:i], f) {
-			return nil, trawl.Errorf(trawl.EINVALID, "field %q is listed twice in the projection", f)
-		}
-	}
 	if q.RunID != 0 {
-		if len(q.Filters) > 0 || !q.Since.IsZero() {
-			return nil, trawl.Errorf(trawl.EINVALID, "filters and since cannot be combined with a run: they select current items, a run's record holds the versions it stored")
-		}
 		if _, err := findRun(ctx, db.read, q.RunID); err != nil {
 			return nil, err
 		}
@@ -78,13 +58,6 @@ func (db *DB) datasetColumns(ctx context.Context, name string) (*store.Dataset, 
 		return nil, fmt.Errorf("dataset %s: decode columns: %w", name, err)
 	}
 	return d, nil
-}
-
-func checkColumn(d *store.Dataset, field string) error {
-	if !slices.Contains(d.Columns, field) {
-		return trawl.Errorf(trawl.EINVALID, "unknown field %q: dataset %s has the fields %s", field, d.Name, strings.Join(d.Columns, ", "))
-	}
-	return nil
 }
 
 // ItemsPage implements store.Store.
@@ -209,7 +182,7 @@ func (db *DB) scanItems(ctx context.Context, query string, args []any, fields []
 		}
 		raw := json.RawMessage(data)
 		if len(fields) > 0 {
-			if raw, err = project(raw, fields); err != nil {
+			if raw, err = store.Project(raw, fields); err != nil {
 				return 0, fmt.Errorf("item %d: %w", id, err)
 			}
 		}
@@ -217,33 +190,6 @@ func (db *DB) scanItems(ctx context.Context, query string, args []any, fields []
 		*items = append(*items, raw)
 	}
 	return read, rows.Err()
-}
-
-// project returns the members of the item data named by fields, in that
-// order; a member the item lacks (a column added after it was stored) is
-// left out, as it is from the whole item.
-func project(data json.RawMessage, fields []string) (json.RawMessage, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(data, &members); err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(data))
-	b = append(b, '{')
-	for _, f := range fields {
-		v, ok := members[f]
-		if !ok {
-			continue
-		}
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		k, err := json.Marshal(f)
-		if err != nil {
-			return nil, err
-		}
-		b = append(append(append(b, k...), ':'), v...)
-	}
-	return append(b, '}'), nil
 }
 
 // fieldIDSQL is the id of a field of a dataset: a scalar subquery that
@@ -291,11 +237,11 @@ func itemsQuery(p *itemPlan, after int64, n int) (string, []any) {
 	// one compares value on the entry, a case-insensitive one its fold.
 	fmt.Fprintf(&b, `SELECT i.id, i.data FROM item_values v CROSS JOIN items i ON i.id = v.item_id
 		WHERE v.field_id = %s AND v.hash = ? AND v.item_id > ? AND %s`, fieldIDSQL, valueCheck("v", first))
-	args = append(args, q.Dataset, first.Field, valueHash(first.Value), after, filterValue(first))
+	args = append(args, q.Dataset, first.Field, store.ValueHash(first.Value), after, first.IndexValue())
 	for _, f := range q.Filters[1:] {
 		fmt.Fprintf(&b, `
 		AND EXISTS (SELECT 1 FROM item_values w WHERE w.field_id = %s AND w.hash = ? AND w.item_id = i.id AND %s)`, fieldIDSQL, valueCheck("w", f))
-		args = append(args, q.Dataset, f.Field, valueHash(f.Value), filterValue(f))
+		args = append(args, q.Dataset, f.Field, store.ValueHash(f.Value), f.IndexValue())
 	}
 	if !q.Since.IsZero() {
 		b.WriteString(`
@@ -317,20 +263,13 @@ func valueCheck(t string, f store.FieldFilter) string {
 	return t + ".value = ?"
 }
 
-func filterValue(f store.FieldFilter) string {
-	if f.Fold {
-		return fold(f.Value)
-	}
-	return f.Value
-}
-
 // FieldValues implements store.Store.
 func (db *DB) FieldValues(ctx context.Context, dataset, field string, limit int) ([]store.ValueCount, error) {
 	d, err := db.datasetColumns(ctx, dataset)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkColumn(d, field); err != nil {
+	if err := store.CheckColumn(dataset, d.Columns, field); err != nil {
 		return nil, err
 	}
 	if limit < 0 {

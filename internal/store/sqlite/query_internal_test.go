@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trawl-dev/trawl/internal/store"
-	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 // TestItemQueriesUseIndexes checks the query plan of every item query
@@ -136,62 +135,5 @@ func TestMigrationBackfillsValues(t *testing.T) {
 	}
 	if len(page.Items) != 1 || page.Next != "" {
 		t.Errorf("filtered page after backfill = %d items, next %q; want 1, none", len(page.Items), page.Next)
-	}
-}
-
-func TestFold(t *testing.T) {
-	tests := []struct{ a, b string }{
-		{"Albert Einstein", "aLBERT eINSTEIN"},
-		{"Émile", "éMILE"},
-		{"straße", "STRASSE"}, // not equal: ß has no simple fold to "ss"
-		{"K", "\u212a"},       // Kelvin sign folds to K
-		{"ſ", "S"},            // long s folds to S
-		{"İ", "I"},            // dotted capital I does not fold to I
-		{"Σ", "ς"},
-	}
-	for _, tt := range tests {
-		if got, want := fold(tt.a) == fold(tt.b), strings.EqualFold(tt.a, tt.b); got != want {
-			t.Errorf("fold(%q) == fold(%q) is %v, strings.EqualFold says %v", tt.a, tt.b, got, want)
-		}
-	}
-}
-
-func TestAppendValues(t *testing.T) {
-	tests := []struct {
-		name string
-		v    any
-		want []string
-	}{
-		{"string", "x", []string{"x"}},
-		{"nil", nil, nil},
-		{"int", 42, []string{"42"}},
-		{"float", 4.5, []string{"4.5"}},
-		{"bool", false, []string{"false"}},
-		{"strings", []string{"a", "b"}, []string{"a", "b"}},
-		{"mixed list", []any{"a", 1, nil, []any{"nested"}, map[string]any{"k": "v"}, true}, []string{"a", "1", "true"}},
-		{"map", map[string]any{"k": "v"}, nil},
-		{"typed list", []int{1, 2}, []string{"1", "2"}},
-	}
-	for _, tt := range tests {
-		got, err := appendValues(nil, tt.v, true)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
-		}
-		// The backfill reads the stored JSON: it must index the same.
-		data, _ := (trawl.Item{Fields: []trawl.Field{{Name: "f", Value: tt.v}}}).MarshalJSON()
-		fields, err := rawFieldValues(string(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fields {
-			if f.name == "f" {
-				if diff := cmp.Diff(tt.want, f.values); diff != "" {
-					t.Errorf("%s from JSON (-want +got):\n%s", tt.name, diff)
-				}
-			}
-		}
 	}
 }

@@ -12,22 +12,17 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// runsLimit is the page size of Runs when RunQuery.Limit is 0.
-const runsLimit = 100
-
 // Runs implements store.Store.
 //
 // Every combination of filters reads one index in id order (the rowid,
 // runs_spider_id, runs_status_id or runs_spider), so a page costs its size,
 // however many runs there are.
 func (db *DB) Runs(ctx context.Context, q store.RunQuery) ([]trawl.Run, error) {
-	if q.Limit < 0 {
-		return nil, trawl.Errorf(trawl.EINVALID, "limit %d is negative", q.Limit)
+	limit, err := store.CheckRunQuery(q)
+	if err != nil {
+		return nil, err
 	}
-	if q.Status != "" && !validStatus(q.Status) {
-		return nil, trawl.Errorf(trawl.EINVALID, "unknown run status %q (want queued, running, succeeded, failed or canceled)", q.Status)
-	}
-	query, args := runsQuery(q)
+	query, args := runsQuery(q, limit)
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
@@ -47,7 +42,7 @@ func (db *DB) Runs(ctx context.Context, q store.RunQuery) ([]trawl.Run, error) {
 	return out, nil
 }
 
-func runsQuery(q store.RunQuery) (string, []any) {
+func runsQuery(q store.RunQuery, limit int) (string, []any) {
 	var where []string
 	var args []any
 	if q.Spider != "" {
@@ -66,19 +61,7 @@ func runsQuery(q store.RunQuery) (string, []any) {
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = runsLimit
-	}
 	return query + ` ORDER BY id DESC LIMIT ?`, append(args, limit)
-}
-
-func validStatus(s trawl.RunStatus) bool {
-	switch s {
-	case trawl.RunQueued, trawl.RunRunning, trawl.RunSucceeded, trawl.RunFailed, trawl.RunCanceled:
-		return true
-	}
-	return false
 }
 
 // RequeueFailed implements store.Store.

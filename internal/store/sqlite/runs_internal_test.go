@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestRunsUsesIndexes(t *testing.T) {
 		for _, status := range []trawl.RunStatus{"", trawl.RunFailed} {
 			for _, before := range []int64{0, 10} {
 				q := store.RunQuery{Spider: spider, Status: status, BeforeID: before}
-				query, args := runsQuery(q)
+				query, args := runsQuery(q, cmp.Or(q.Limit, store.RunsLimit))
 				plan := explain(t, db, query, args)
 				t.Logf("%+v:\n%s", q, plan)
 				if strings.Contains(plan, "TEMP B-TREE") {
@@ -122,7 +123,7 @@ func TestRunsPlansWithStatistics(t *testing.T) {
 				if key[2] {
 					q.BeforeID = 10_000
 				}
-				query, args := runsQuery(q)
+				query, args := runsQuery(q, cmp.Or(q.Limit, store.RunsLimit))
 				plan := explain(t, db, query, args)
 				if strings.TrimSpace(plan) != want {
 					t.Errorf("analyzed %v, %+v: plan\n%s\nwant %s", analyzed, q, plan, want)

@@ -223,15 +223,15 @@ func (c *checkpointer) close() error {
 
 // newDriver returns a SQLite driver of its own (not the process-wide
 // "sqlite" one) with the functions the store's queries call:
-// trawl_fold(text), the case fold of the value index (fold).
+// trawl_fold(text), the case fold of the value index (store.Fold).
 func newDriver() (*sqlite.Driver, error) {
 	d := &sqlite.Driver{}
 	err := d.RegisterDeterministicScalarFunction("trawl_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		switch v := args[0].(type) {
 		case string:
-			return fold(v), nil
+			return store.Fold(v), nil
 		case []byte:
-			return fold(string(v)), nil
+			return store.Fold(string(v)), nil
 		case nil:
 			return nil, nil
 		}

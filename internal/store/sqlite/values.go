@@ -3,201 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/trawl-dev/trawl/internal/trawl"
+	"github.com/trawl-dev/trawl/internal/store"
 )
 
 // The value index (migration 0004): item_values holds every scalar value of
 // every item's fields, so filters and distinct values read an index instead
 // of parsing JSON. See docs/storage.md.
-
-// fieldValues is one field of an item and its index values.
-type fieldValues struct {
-	name   string
-	values []string
-}
-
-// itemFieldValues returns the index values of it: its fields and "_url".
-// data is the item's JSON as stored; an update finds the item's old rows
-// from its old JSON (rawFieldValues), so the rows must be exactly those of
-// data. The item's Go values give them without parsing data, except in the
-// cases where the two could differ (a field named twice or "_url", a
-// string that is not valid UTF-8, which the JSON encoding replaces): then
-// data is parsed.
-func itemFieldValues(it trawl.Item, data []byte) ([]fieldValues, error) {
-	out := make([]fieldValues, 0, len(it.Fields)+1)
-	for i, f := range it.Fields {
-		vs, err := appendValues(nil, f.Value, true)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", f.Name, err)
-		}
-		if f.Name == "_url" || !allValidUTF8(vs) || slices.ContainsFunc(it.Fields[:i], func(g trawl.Field) bool { return g.Name == f.Name }) {
-			return rawFieldValues(string(data))
-		}
-		out = append(out, fieldValues{f.Name, vs})
-	}
-	if !utf8.ValidString(it.URL) {
-		return rawFieldValues(string(data))
-	}
-	return append(out, fieldValues{"_url", []string{it.URL}}), nil
-}
-
-func allValidUTF8(vs []string) bool {
-	for _, v := range vs {
-		if !utf8.ValidString(v) {
-			return false
-		}
-	}
-	return true
-}
-
-// appendValues appends the index values of a field value v: a string as it
-// is, a number or boolean as its JSON text, and each such element of a list
-// (top only). Null, objects and nested lists have none. The common types of
-// extracted values are handled directly; any other goes through its JSON
-// encoding, as stored, which is what the backfill reads (rawValues).
-func appendValues(dst []string, v any, top bool) ([]string, error) {
-	switch v := v.(type) {
-	case nil:
-		return dst, nil
-	case string:
-		return append(dst, v), nil
-	case json.Number:
-		return append(dst, string(v)), nil
-	case bool:
-		if v {
-			return append(dst, "true"), nil
-		}
-		return append(dst, "false"), nil
-	case []string:
-		if top {
-			return append(dst, v...), nil
-		}
-		return dst, nil
-	case []any:
-		if !top {
-			return dst, nil
-		}
-		var err error
-		for _, e := range v {
-			if dst, err = appendValues(dst, e, false); err != nil {
-				return nil, err
-			}
-		}
-		return dst, nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return appendRawValues(dst, raw, top)
-}
-
-// appendRawValues is appendValues on a JSON encoded value.
-func appendRawValues(dst []string, raw json.RawMessage, top bool) ([]string, error) {
-	if len(raw) == 0 {
-		return dst, nil
-	}
-	switch raw[0] {
-	case 'n', '{':
-		return dst, nil
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		return append(dst, s), nil
-	case '[':
-		if !top {
-			return dst, nil
-		}
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
-			return nil, err
-		}
-		var err error
-		for _, e := range elems {
-			if dst, err = appendRawValues(dst, e, false); err != nil {
-				return nil, err
-			}
-		}
-		return dst, nil
-	default: // a number, true or false: its JSON text
-		return append(dst, string(raw)), nil
-	}
-}
-
-// rawFieldValues returns the index values of a stored item (its data).
-func rawFieldValues(data string) ([]fieldValues, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(data), &members); err != nil {
-		return nil, err
-	}
-	out := make([]fieldValues, 0, len(members))
-	for name, raw := range members {
-		vs, err := appendRawValues(nil, raw, true)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", name, err)
-		}
-		out = append(out, fieldValues{name, vs})
-	}
-	return out, nil
-}
-
-// fold returns the case fold of s: every rune replaced by the smallest rune
-// of its Unicode simple-fold orbit (upper case for ASCII letters). Two
-// strings have the same fold exactly when strings.EqualFold says they are
-// equal. (unicode.ToLower would not do: it maps 'İ' to 'i', which
-// EqualFold does not equate with 'I'.)
-func fold(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.Map(foldRune, s)
-		}
-	}
-	return strings.ToUpper(s)
-}
-
-func foldRune(r rune) rune {
-	m := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		m = min(m, f)
-	}
-	return m
-}
-
-// valueHash returns the hash column of v in item_values: the 64-bit FNV-1a
-// hash of fold(v), as a signed integer. It is stored, so it must never
-// change. ASCII strings, the common case, are hashed without building
-// their fold.
-func valueHash(v string) int64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	var h uint64 = offset
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c >= utf8.RuneSelf {
-			h = offset
-			f := fold(v)
-			for j := 0; j < len(f); j++ {
-				h = (h ^ uint64(f[j])) * prime
-			}
-			return int64(h)
-		}
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		h = (h ^ uint64(c)) * prime
-	}
-	return int64(h)
-}
 
 // valueStmts are the statements that maintain the value index.
 type valueStmts struct {
@@ -343,7 +160,7 @@ func (x *valueIndexer) committed() { x.cache.add(x.seen) }
 // values the item had, nil for a fresh item (just inserted, no rows yet);
 // an updated item keeps the rows whose values did not change, and only the
 // difference is written.
-func (x *valueIndexer) replace(ctx context.Context, id int64, fields, old []fieldValues) error {
+func (x *valueIndexer) replace(ctx context.Context, id int64, fields, old []store.IndexedField) error {
 	var err error
 	if x.rows, err = x.valueRows(ctx, x.rows[:0], fields); err != nil {
 		return err
@@ -371,14 +188,14 @@ func (x *valueIndexer) replace(ctx context.Context, id int64, fields, old []fiel
 	for rows := range slices.Chunk(x.ins, valueBatch) {
 		x.args = x.args[:0]
 		for _, r := range rows {
-			x.args = append(x.args, r.fieldID, valueHash(r.value), id, r.value)
+			x.args = append(x.args, r.fieldID, store.ValueHash(r.value), id, r.value)
 		}
 		if _, err := x.insValues[len(rows)-1].ExecContext(ctx, x.args...); err != nil {
 			return fmt.Errorf("values: %w", err)
 		}
 	}
 	for r := range x.old { // values the item no longer has
-		if _, err := x.delValue.ExecContext(ctx, r.fieldID, valueHash(r.value), id, r.value); err != nil {
+		if _, err := x.delValue.ExecContext(ctx, r.fieldID, store.ValueHash(r.value), id, r.value); err != nil {
 			return fmt.Errorf("value %q: %w", r.value, err)
 		}
 	}
@@ -387,16 +204,16 @@ func (x *valueIndexer) replace(ctx context.Context, id int64, fields, old []fiel
 
 // valueRows appends the rows of fields to dst: one per distinct value of
 // each field.
-func (x *valueIndexer) valueRows(ctx context.Context, dst []valueRow, fields []fieldValues) ([]valueRow, error) {
+func (x *valueIndexer) valueRows(ctx context.Context, dst []valueRow, fields []store.IndexedField) ([]valueRow, error) {
 	for _, f := range fields {
-		if len(f.values) == 0 {
+		if len(f.Values) == 0 {
 			continue
 		}
-		fid, err := x.fieldID(ctx, f.name)
+		fid, err := x.fieldID(ctx, f.Name)
 		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", f.name, err)
+			return nil, fmt.Errorf("field %s: %w", f.Name, err)
 		}
-		vs := f.values
+		vs := f.Values
 		if len(vs) > 1 { // a list: one row per distinct element
 			vs = slices.Compact(slices.Sorted(slices.Values(vs)))
 		}
@@ -453,7 +270,7 @@ func backfillItemValues(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		for _, r := range batch {
-			fields, err := rawFieldValues(r.data)
+			fields, err := store.StoredIndexValues(r.data)
 			if err != nil {
 				return fmt.Errorf("item %d: %w", r.id, err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -76,7 +75,7 @@ func TestValueHashCollision(t *testing.T) {
 	ctx := context.Background()
 	// Item b's tag "y" filed under the hash of "X": a collision.
 	if _, err := db.write.ExecContext(ctx, `INSERT INTO item_values (field_id, hash, item_id, value)
-		SELECT field_id, ?, item_id, value FROM item_values WHERE value = 'y'`, valueHash("X")); err != nil {
+		SELECT field_id, ?, item_id, value FROM item_values WHERE value = 'y'`, store.ValueHash("X")); err != nil {
 		t.Fatal(err)
 	}
 	f := func(field, value string, fold bool) store.FieldFilter {
@@ -130,25 +129,6 @@ func TestUpdateReplacesValueRows(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"http://h/k", "plain"}, rows); diff != "" {
 		t.Errorf("value rows after updates (-want +got):\n%s", diff)
-	}
-}
-
-func TestValueHash(t *testing.T) {
-	for _, pair := range [][2]string{{"Albert Einstein", "aLBERT eINSTEIN"}, {"Émile", "éMILE"}, {"K", "\u212a"}, {"", ""}} {
-		if valueHash(pair[0]) != valueHash(pair[1]) {
-			t.Errorf("valueHash(%q) != valueHash(%q); their folds are equal", pair[0], pair[1])
-		}
-	}
-	if valueHash("a") == valueHash("b") {
-		t.Errorf("valueHash(a) == valueHash(b)")
-	}
-	// The hash is stored: it must stay FNV-1a of the fold.
-	for _, v := range []string{"x", "Hello, World", "Émile Zola", "\xff"} {
-		h := fnv.New64a()
-		h.Write([]byte(fold(v)))
-		if got, want := valueHash(v), int64(h.Sum64()); got != want {
-			t.Errorf("valueHash(%q) = %d, want FNV-1a of %q = %d", v, got, fold(v), want)
-		}
 	}
 }
 

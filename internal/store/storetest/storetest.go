@@ -29,6 +29,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("CommitPages", func(t *testing.T) { t.Parallel(); testCommitPages(t, open(t, nil)) })
 	t.Run("CommitIsIdempotent", func(t *testing.T) { t.Parallel(); testCommitIdempotent(t, open(t, nil)) })
 	t.Run("FirstItemOfARunWins", func(t *testing.T) { t.Parallel(); testFirstItemWins(t, open(t, nil)) })
+	t.Run("ConcurrentCommits", func(t *testing.T) { t.Parallel(); testConcurrentCommits(t, open(t, nil)) })
 	t.Run("CommitIsAtomic", func(t *testing.T) { t.Parallel(); testCommitAtomic(t, open(t, nil)) })
 	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t, nil)) })
 	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t, nil)) })
