@@ -13,11 +13,6 @@ import (
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// itemBatch is how many items one query of Items reads; iterating in
-// batches keeps no read transaction open for long, so a big export never
-// blocks WAL checkpoints for its whole duration.
-const itemBatch = 1000
-
 // itemPlan is a validated ItemQuery.
 type itemPlan struct {
 	q     store.ItemQuery
@@ -66,27 +61,7 @@ func (db *DB) ItemsPage(ctx context.Context, q store.ItemQuery) (*store.ItemPage
 	if err != nil {
 		return nil, err
 	}
-	page := &store.ItemPage{Items: []json.RawMessage{}}
-	if q.Limit == 0 {
-		for raw, err := range db.planned(ctx, p) {
-			if err != nil {
-				return nil, err
-			}
-			page.Items = append(page.Items, raw)
-		}
-		return page, nil
-	}
-	// One item more than asked tells whether there is a next page.
-	ids, items, err := db.readItems(ctx, p, p.after, q.Limit+1)
-	if err != nil {
-		return nil, fmt.Errorf("list items of %s: %w", q.Dataset, err)
-	}
-	if len(items) > q.Limit {
-		items = items[:q.Limit]
-		page.Next = store.NewCursor(ids[q.Limit-1])
-	}
-	page.Items = append(page.Items, items...)
-	return page, nil
+	return store.ReadItemsPage(ctx, db.itemReader(p), q.Dataset, p.after, q.Limit)
 }
 
 // Items implements store.Store.
@@ -97,7 +72,7 @@ func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMe
 			yield(nil, err)
 			return
 		}
-		for raw, err := range db.planned(ctx, p) {
+		for raw, err := range store.ReadItems(ctx, db.itemReader(p), q.Dataset, p.after, q.Limit) {
 			if !yield(raw, err) || err != nil {
 				return
 			}
@@ -105,31 +80,10 @@ func (db *DB) Items(ctx context.Context, q store.ItemQuery) iter.Seq2[json.RawMe
 	}
 }
 
-// planned iterates over the items of p in batches.
-func (db *DB) planned(ctx context.Context, p *itemPlan) iter.Seq2[json.RawMessage, error] {
-	return func(yield func(json.RawMessage, error) bool) {
-		after, left := p.after, p.q.Limit
-		for {
-			n := itemBatch
-			if p.q.Limit > 0 {
-				n = min(n, left)
-			}
-			ids, batch, err := db.readItems(ctx, p, after, n)
-			if err != nil {
-				yield(nil, fmt.Errorf("list items of %s: %w", p.q.Dataset, err))
-				return
-			}
-			for _, b := range batch {
-				if !yield(b, nil) {
-					return
-				}
-			}
-			left -= len(batch)
-			if len(batch) < n || (p.q.Limit > 0 && left == 0) {
-				return
-			}
-			after = ids[len(ids)-1]
-		}
+// itemReader reads the items of p for store.ReadItems and ReadItemsPage.
+func (db *DB) itemReader(p *itemPlan) store.ItemReader {
+	return func(ctx context.Context, after int64, n int) ([]int64, []json.RawMessage, error) {
+		return db.readItems(ctx, p, after, n)
 	}
 }
 
