@@ -68,8 +68,39 @@ type Store interface {
 	CommitPages(ctx context.Context, p CommitParams) (*CommitResult, error)
 
 	// QueuedPages returns up to limit queued pages of host in run with an
-	// ID greater than afterID, in ID order.
+	// ID greater than afterID, in ID order, skipping the pages whose
+	// not-before time (DeferPages) is still in the future.
 	QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]Page, error)
+
+	// DeferPages records, for queued pages of run, the attempts made so far
+	// and the time before which they must not be fetched again (a retry's
+	// backoff or a Retry-After), so that whichever worker holds the host
+	// next honours them: QueuedPages skips a page until its NotBefore and
+	// returns its Attempts. Pages that are not queued in run (done, or
+	// unknown) are left alone.
+	DeferPages(ctx context.Context, runID int64, pages []PageDefer) error
+
+	// ClaimHosts leases to worker up to max hosts of run that have queued
+	// pages due now (see QueuedPages), are not leased (or whose lease
+	// expired) and whose pace NotBefore has passed, until now+ttl. Each
+	// claim adds 1 to the host's fencing token. Concurrent claimers, in
+	// this process or others, never get the same host. Hosts are offered
+	// by NotBefore, then name. Returns EINVALID for an empty worker, max
+	// < 1 or ttl <= 0; an unknown run has no hosts to claim.
+	ClaimHosts(ctx context.Context, runID int64, worker string, max int, ttl time.Duration) ([]HostLease, error)
+
+	// RenewHosts extends to now+ttl the leases of hosts that worker still
+	// holds, and returns the hosts it lost: leased by another worker,
+	// released, or expired (a lease past its expiry is lost even when
+	// nobody reclaimed it yet: a worker may act on a host only until its
+	// lease's Expires). Returns EINVALID for an empty worker or ttl <= 0.
+	RenewHosts(ctx context.Context, runID int64, worker string, hosts []string, ttl time.Duration) (lost []string, err error)
+
+	// ReleaseHosts hands hosts worker leases back at once (a worker that
+	// stops), storing each host's pace so that the next claimer starts
+	// from it. A host worker no longer holds (another worker claimed it)
+	// is left alone. Returns EINVALID for an empty worker.
+	ReleaseHosts(ctx context.Context, runID int64, worker string, hosts []HostRelease) error
 
 	// QueuedHosts returns the hosts that have queued pages in run.
 	QueuedHosts(ctx context.Context, runID int64) ([]string, error)
@@ -250,6 +281,56 @@ type Page struct {
 	Key   string // the dedup key (normalized); equal to URL when the site wrote it normalized
 	Host  string
 	Depth int
+	// Attempts is how many attempts were made so far (DeferPages); 0 for
+	// a page never tried.
+	Attempts int
+}
+
+// PageDefer is a retry of a queued page, scheduled by DeferPages.
+type PageDefer struct {
+	PageID    int64
+	Attempts  int       // attempts made so far
+	NotBefore time.Time // not fetched before; zero = at once
+}
+
+// HostPace is the pace of one host in one run, persisted with its lease
+// so that a worker claiming the host continues where the previous one
+// stopped. The zero value is a host fetched at the spider's configured
+// pace.
+type HostPace struct {
+	// NotBefore is when the next request to the host may start; zero =
+	// at once. ClaimHosts does not offer the host before it.
+	NotBefore time.Time
+	// Delay is the current delay between request starts (the configured
+	// one, a Crawl-delay, or more when throttled); 0 = the configured one.
+	Delay time.Duration
+	// Allowance is how many requests may be in flight to the host, when
+	// fewer than the spider's concurrency_per_host (throttled, breaker
+	// open, robots.txt unknown); 0 = concurrency_per_host.
+	Allowance int
+	// Failures is the host's streak of failed requests (connection
+	// failures in a row, for the circuit breaker).
+	Failures int
+}
+
+// HostLease is a host of a run leased to one worker by ClaimHosts.
+type HostLease struct {
+	Host   string
+	Worker string
+	// Expires is when the lease ends unless renewed (RenewHosts): after
+	// it, another worker may claim the host.
+	Expires time.Time
+	// Token is the fencing token: it grows by 1 with every claim of the
+	// host, so a later holder's token is always higher.
+	Token int64
+	// Pace is the host's pace as the last holder released it.
+	Pace HostPace
+}
+
+// HostRelease is a host handed back by ReleaseHosts with its pace.
+type HostRelease struct {
+	Host string
+	Pace HostPace
 }
 
 // FailedPage is a page that failed, for reports.

@@ -209,15 +209,16 @@ func scanDataset(row pgx.Row) (*store.Dataset, error) {
 
 // QueuedPages implements store.Store.
 func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, url, coalesce(raw_url, url), host, depth FROM pages
-		WHERE run_id = $1 AND host = $2 AND state = 0 AND id > $3 ORDER BY id LIMIT $4`,
-		runID, host, afterID, limit)
+	rows, err := db.pool.Query(ctx, `SELECT id, url, coalesce(raw_url, url), host, depth, attempts FROM pages
+		WHERE run_id = $1 AND host = $2 AND state = 0 AND id > $3 AND (not_before IS NULL OR not_before <= $5)
+		ORDER BY id LIMIT $4`,
+		runID, host, afterID, limit, ms(db.now()))
 	if err != nil {
 		return nil, fmt.Errorf("queued pages of %s: %w", host, err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Page, error) {
 		var p store.Page
-		err := row.Scan(&p.ID, &p.Key, &p.URL, &p.Host, &p.Depth)
+		err := row.Scan(&p.ID, &p.Key, &p.URL, &p.Host, &p.Depth, &p.Attempts)
 		return p, err
 	})
 	if err != nil {

@@ -160,8 +160,9 @@ func scanDataset(row interface{ Scan(...any) error }) (*store.Dataset, error) {
 
 // QueuedPages implements store.Store.
 func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, url, coalesce(raw_url, url), host, depth FROM pages WHERE run_id = ? AND host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?`,
-		runID, host, afterID, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, url, coalesce(raw_url, url), host, depth, attempts FROM pages
+		WHERE run_id = ? AND host = ? AND state = 0 AND id > ? AND not_before <= ? ORDER BY id LIMIT ?`,
+		runID, host, afterID, db.now().UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("queued pages of %s: %w", host, err)
 	}
@@ -169,7 +170,7 @@ func (db *DB) QueuedPages(ctx context.Context, runID int64, host string, afterID
 	var out []store.Page
 	for rows.Next() {
 		var p store.Page
-		if err := rows.Scan(&p.ID, &p.Key, &p.URL, &p.Host, &p.Depth); err != nil {
+		if err := rows.Scan(&p.ID, &p.Key, &p.URL, &p.Host, &p.Depth, &p.Attempts); err != nil {
 			return nil, fmt.Errorf("queued pages of %s: %w", host, err)
 		}
 		out = append(out, p)

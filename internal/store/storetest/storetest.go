@@ -67,6 +67,12 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("SpiderFired", func(t *testing.T) { t.Parallel(); testSpiderFired(t, open(t, nil)) })
 	t.Run("RunHosts", func(t *testing.T) { t.Parallel(); testRunHosts(t, open(t, nil)) })
 	t.Run("RunSamples", func(t *testing.T) { t.Parallel(); testRunSamples(t, open) })
+	t.Run("LeaseRoundTrip", func(t *testing.T) { t.Parallel(); testLeaseRoundTrip(t, open) })
+	t.Run("ClaimConcurrently", func(t *testing.T) { t.Parallel(); testClaimConcurrently(t, open(t, nil)) })
+	t.Run("LeaseExpiry", func(t *testing.T) { t.Parallel(); testLeaseExpiry(t, open) })
+	t.Run("LeasePace", func(t *testing.T) { t.Parallel(); testLeasePace(t, open) })
+	t.Run("LeaseNeedsQueuedPages", func(t *testing.T) { t.Parallel(); testLeaseNeedsQueuedPages(t, open(t, nil)) })
+	t.Run("DeferPages", func(t *testing.T) { t.Parallel(); testDeferPages(t, open) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
