@@ -16,7 +16,15 @@ import (
 // conflict naming it.
 func TestSubmitRunsToCompletion(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, k := range newEnvs {
+		t.Run(k.kind, func(t *testing.T) {
+			t.Parallel()
+			testSubmitRunsToCompletion(t, k.new(t))
+		})
+	}
+}
+
+func testSubmitRunsToCompletion(t *testing.T, e *env) {
 	s := newSite(t, 10, 20*time.Millisecond)
 	e.put("quotes", s, "")
 	svc := e.start(e.config())
@@ -175,37 +183,39 @@ func TestCancelQueued(t *testing.T) {
 // worker polls it).
 func TestCancelRunning(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"service", "flag"} {
-		t.Run(how, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			s := newSite(t, 200, 100*time.Millisecond)
-			e.put("slow", s, "")
-			svc := e.start(e.config())
-			ctx := context.Background()
-			run, err := svc.Submit(ctx, "slow", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.waitRun(run.ID, 20*time.Second, func(r *trawl.Run) bool { return r.Stats.Pages >= 3 })
-			t0 := time.Now()
-			var got *trawl.Run
-			if how == "service" {
-				got, err = svc.Cancel(ctx, run.ID)
-			} else {
-				got, err = e.db.CancelRun(ctx, run.ID)
-			}
-			if err != nil || got.Status != trawl.RunRunning || !got.CancelRequested {
-				t.Fatalf("Cancel(running) = %+v, %v; want running with the cancel requested", got, err)
-			}
-			done := e.waitRun(run.ID, 5*time.Second, final)
-			if took := time.Since(t0); done.Status != trawl.RunCanceled || took > 2*time.Second {
-				t.Errorf("run ended %s after %v; want canceled within 2s", done.Status, took)
-			}
-			if done.Stats.Pages >= 201 {
-				t.Errorf("run crawled all %d pages: not canceled", done.Stats.Pages)
-			}
-		})
+	for _, k := range newEnvs {
+		for _, how := range []string{"service", "flag"} {
+			t.Run(k.kind+"/"+how, func(t *testing.T) {
+				t.Parallel()
+				e := k.new(t)
+				s := newSite(t, 200, 100*time.Millisecond)
+				e.put("slow", s, "")
+				svc := e.start(e.config())
+				ctx := context.Background()
+				run, err := svc.Submit(ctx, "slow", time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.waitRun(run.ID, 20*time.Second, func(r *trawl.Run) bool { return r.Stats.Pages >= 3 })
+				t0 := time.Now()
+				var got *trawl.Run
+				if how == "service" {
+					got, err = svc.Cancel(ctx, run.ID)
+				} else {
+					got, err = e.db.CancelRun(ctx, run.ID)
+				}
+				if err != nil || got.Status != trawl.RunRunning || !got.CancelRequested {
+					t.Fatalf("Cancel(running) = %+v, %v; want running with the cancel requested", got, err)
+				}
+				done := e.waitRun(run.ID, 5*time.Second, final)
+				if took := time.Since(t0); done.Status != trawl.RunCanceled || took > 2*time.Second {
+					t.Errorf("run ended %s after %v; want canceled within 2s", done.Status, took)
+				}
+				if done.Stats.Pages >= 201 {
+					t.Errorf("run crawled all %d pages: not canceled", done.Stats.Pages)
+				}
+			})
+		}
 	}
 }
 
