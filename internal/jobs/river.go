@@ -140,29 +140,13 @@ func storeLockFunc(st any) func(context.Context, string) (func(), error) {
 	return nil
 }
 
-// riverMigrationLock is the first key of the advisory lock held while
-// River's tables are migrated on PostgreSQL (the second is the schema's
-// hash), so that serve processes starting at once migrate once:
-// rivermigrate takes no lock of its own.
-const riverMigrationLock = 0x7472776d // "trwm"
-
 // migrateRiverPG applies River's migrations on PostgreSQL while holding
-// riverMigrationLock, a session lock on a connection of the pool kept
-// aside for it (River's migrations cannot all run in one transaction: one
-// adds an enum value that a later one uses).
+// the store's advisory lock named "river migrations": rivermigrate takes
+// no lock of its own, and serve processes may start at once. (River's
+// migrations cannot all run in one transaction: one adds an enum value
+// that a later one uses.)
 func migrateRiverPG(ctx context.Context, db *postgres.DB, driver *riverpgxv5.Driver, log *slog.Logger) error {
-	conn, err := db.Pool().Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("job queue migrations: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, riverMigrationLock); err != nil {
-		return fmt.Errorf("job queue migrations: lock: %w", err)
-	}
-	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, riverMigrationLock); err != nil {
-			conn.Conn().Close(context.Background()) // closing the session releases the lock
-		}
-	}()
-	return migrateRiver(ctx, driver, log)
+	return db.Exclusive(ctx, "river migrations", func(ctx context.Context) error {
+		return migrateRiver(ctx, driver, log)
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-dev/trawl/internal/jobs"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -237,5 +238,33 @@ func TestStall(t *testing.T) {
 	done := e.waitRun(run.ID, 10*time.Second, final)
 	if done.Status != trawl.RunFailed || done.Error != "stalled: no page finished for 1s" {
 		t.Fatalf("run = %s %q; want failed, stalled", done.Status, done.Error)
+	}
+}
+
+// TestRiverMigrationsRace: two services starting at once on a fresh
+// PostgreSQL schema both start: River's tables are migrated once, under
+// the store's advisory lock.
+func TestRiverMigrationsRace(t *testing.T) {
+	t.Parallel()
+	e := newPGEnv(t)
+	other := openEnv(t, "postgres", e.dsn)
+	errs := make(chan error, 2)
+	for _, x := range []*env{e, other} {
+		svc, err := jobs.New(x.config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stop(t, svc) })
+		go func() { errs <- svc.Start(context.Background()) }()
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("Start: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Start did not return in 30s")
+		}
 	}
 }

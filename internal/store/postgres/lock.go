@@ -15,6 +15,31 @@ import (
 // databases in different schemas of one server lock independently.
 const datasetLockKey = 0x74727764 // "trwd"
 
+// exclusiveKey is the first key of the advisory locks Exclusive takes.
+const exclusiveKey = 0x74727778 // "trwx"
+
+// Exclusive runs f while holding a session advisory lock named name (per
+// schema), on a connection of the pool kept aside for it: processes that
+// call Exclusive with one name at once run f one after the other. The job
+// queue migrates River's tables under it.
+func (db *DB) Exclusive(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer conn.Release()
+	const key = `$1, hashtext(current_schema() || '/' || $2)`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, exclusiveKey, name); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`, exclusiveKey, name); err != nil {
+			conn.Conn().Close(context.Background()) // ending the session releases the lock
+		}
+	}()
+	return f(ctx)
+}
+
 // LockDataset keeps every other trawl process on this database off
 // dataset until unlock is called: a session advisory lock
 // (pg_try_advisory_lock) held on a connection of its own, outside the

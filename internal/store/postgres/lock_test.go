@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trawl-dev/trawl/internal/store/postgres"
 	"github.com/trawl-dev/trawl/internal/trawl"
@@ -46,4 +49,47 @@ func TestLockDataset(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	again()
+}
+
+// TestExclusive: calls of Exclusive with one name, from two sessions at
+// once, run one after the other; another name does not wait.
+func TestExclusive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := mustOpen(t, postgres.Config{})
+	var inside, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			err := db.Exclusive(ctx, "migrations", func(context.Context) error {
+				n := inside.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(50 * time.Millisecond)
+				inside.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Errorf("%d calls of Exclusive ran at once, want 1", most.Load())
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Exclusive(ctx, "a", func(ctx context.Context) error {
+			return db.Exclusive(ctx, "b", func(context.Context) error { return nil })
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Exclusive(b) waited for Exclusive(a)")
+	}
 }
