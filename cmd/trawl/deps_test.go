@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"frontier":  {"store", "spider", "urlnorm", "trawl"},
 	"crawl":     {"frontier", "fetch", "robots", "extract", "store", "spider", "urlnorm", "metrics", "trawl"},
 	"runner":    {"crawl", "frontier", "store", "spider", "trawl"},
-	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "spider", "metrics", "trawl"},
+	"jobs":      {"runner", "crawl", "frontier", "store", "sqlite", "postgres", "spider", "metrics", "trawl"},
 	"export":    {"trawl"},
 	// dryrun is one page of a crawl, stored nowhere: trawl try, POST /v1/try.
 	"dryrun":    {"extract", "fetch", "frontier", "spider", "store", "urlnorm", "trawl"},

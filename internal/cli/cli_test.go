@@ -419,7 +419,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"run", "s.yaml", "-o", "nodir/out.csv"}, 2, "directory"},
 		{[]string{"run", "s.yaml", "--format", "xml"}, 2, `unknown format "xml"`},
 		{[]string{"run", "s.yaml", "--db", "postgres://u:secret@127.0.0.1:1/db"}, 1, "open postgres postgres://u:xxxxx@127.0.0.1:1/db: failed to connect"},
-		{[]string{"serve", "--db", "postgres://u:secret@127.0.0.1:1/db"}, 2, "trawl serve needs a SQLite database for now: serving on PostgreSQL arrives with trawl worker"},
+		{[]string{"serve", "--db", "postgres://u:secret@127.0.0.1:1/db"}, 1, "open postgres postgres://u:xxxxx@127.0.0.1:1/db: failed to connect"},
 		{[]string{"run", "s.yaml", "--db", "nodir/x.db"}, 2, "does not exist"},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,7 @@ import (
 // TestPostgresCommands runs a spider into a PostgreSQL database and reads
 // it back with the commands that work on PostgreSQL today: run, export,
 // runs, datasets and migrate; a second run resumes nothing and stores the
-// same items. serve refuses PostgreSQL (cli_test.go).
+// same items. serve on PostgreSQL: serve_postgres_test.go.
 func TestPostgresCommands(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.Schema(t)

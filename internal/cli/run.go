@@ -17,6 +17,7 @@ import (
 	"github.com/trawl-dev/trawl/internal/runner"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/postgres"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -156,10 +157,15 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 		}
 		return nil
 	}
-	if p, ok := db.(pather); ok {
-		opts.LockFunc = lockFunc(p.Path(), &lock, beforeRun)
-	} else if err := beforeRun(ctx, nil); err != nil {
-		return err
+	switch d := db.(type) {
+	case pather:
+		opts.LockFunc = lockFunc(d.Path(), &lock, beforeRun)
+	case *postgres.DB:
+		opts.LockFunc = pgLockFunc(d, beforeRun)
+	default:
+		if err := beforeRun(ctx, nil); err != nil {
+			return err
+		}
 	}
 	r, err := startRun(ctx, db, sp, opts, o, env)
 	if err != nil || r == nil {
@@ -218,6 +224,25 @@ func lockFunc(dbPath string, held **datasetLock, check func(context.Context, *da
 		}
 		*held = l
 		return l.release, nil
+	}
+}
+
+// pgLockFunc is trawl run's lock hook on PostgreSQL: the store's dataset
+// advisory lock (the service takes the same one), held on a connection of
+// its own for the whole run, so that two `trawl run` or a `trawl run` and
+// the service never crawl one dataset at once. Under the lock, before the
+// run is chosen, check runs (with no lock file to record in).
+func pgLockFunc(db *postgres.DB, check func(context.Context, *datasetLock) error) func(context.Context, string) (func(), error) {
+	return func(ctx context.Context, dataset string) (func(), error) {
+		unlock, err := db.LockDataset(ctx, dataset)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(ctx, nil); err != nil {
+			unlock()
+			return nil, err
+		}
+		return unlock, nil
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/trawl-dev/trawl/internal/config"
 	"github.com/trawl-dev/trawl/internal/logging"
 	"github.com/trawl-dev/trawl/internal/server"
+	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/postgres"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -33,26 +35,19 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return flags.usageErrorf("%v", err)
 	}
-	if isPostgres(o.DB) {
-		return trawl.Errorf(trawl.EINVALID, "--db %s: trawl serve needs a SQLite database for now: serving on PostgreSQL arrives with trawl worker (issue 7); `trawl run`, `export`, `runs`, `datasets` and `migrate` work on PostgreSQL today", redact(o.DB))
-	}
 	st, err := openStore(ctx, o.DB, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	p, ok := st.(pather)
-	if !ok {
-		return fmt.Errorf("serve needs a SQLite database for now")
-	}
-	unlock, err := lockService(p.Path())
+	lockFunc, unlock, err := serviceLocks(st)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	err = server.Run(ctx, server.Config{
 		Store:                st,
-		DBPath:               p.Path(),
+		DBName:               storeName(st, o.DB),
 		Addr:                 o.Addr,
 		Token:                o.Token,
 		ReadToken:            o.ReadToken,
@@ -63,7 +58,7 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 		RetainFrontier:       o.RetainFrontier,
 		AllowPrivateNetworks: o.AllowPrivateNetworks,
 		Pprof:                o.Pprof,
-		LockFunc:             serviceLockFunc(p.Path()),
+		LockFunc:             lockFunc,
 		Logger:               logger,
 	})
 	if err != nil {
@@ -75,6 +70,27 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	return nil
+}
+
+// serviceLocks returns the service's dataset lock for st, and on SQLite
+// takes the one-serve lock, released by unlock:
+//   - SQLite: the flock beside the file `trawl run` takes, and lockService;
+//   - PostgreSQL: the store's dataset advisory lock, which `trawl run` takes
+//     too. There is no one-serve lock: several processes may serve one
+//     database, and the queue takes up at start only the running jobs
+//     whose dataset no live process holds (docs/jobs.md).
+func serviceLocks(st store.Store) (lockFunc func(context.Context, string) (func(), error), unlock func(), err error) {
+	switch db := st.(type) {
+	case pather:
+		unlock, err := lockService(db.Path())
+		if err != nil {
+			return nil, nil, err
+		}
+		return serviceLockFunc(db.Path()), unlock, nil
+	case *postgres.DB:
+		return db.LockDataset, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("serve: no dataset lock for a store of type %T", st)
 }
 
 // serviceLockFunc is the service's dataset lock (jobs.Config.LockFunc): the

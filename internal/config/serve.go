@@ -52,7 +52,7 @@ type Serve struct {
 func ServeSettings(c *Serve) *Table {
 	return NewTable(
 		String(&c.Addr, "addr", DefaultAddr, "listen on `HOST:PORT`; a non-loopback address needs --token"),
-		String(&c.DB, "db", DefaultDB, "database: a SQLite `FILE`"),
+		String(&c.DB, "db", DefaultDB, "database: a SQLite `FILE` or a postgres:// URL"),
 		String(&c.Token, "token", "", "require `TOKEN` as a bearer token on every /v1 route (prefer TRAWL_TOKEN or the config file: flags show in ps)"),
 		String(&c.ReadToken, "read-token", "", "also accept `TOKEN` on the GET routes only, for viewers and dashboards"),
 		Int(&c.MaxRuns, "max-runs", DefaultMaxRuns, 1, "crawl at most `N` runs at once; more wait in the queue"),

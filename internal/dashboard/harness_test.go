@@ -61,7 +61,7 @@ func startServiceConfig(t *testing.T, cfg server.Config, fill func(*sqlite.DB)) 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		cfg.Store, cfg.DBPath, cfg.Listener = db, path, ln
+		cfg.Store, cfg.DBName, cfg.Listener = db, path, ln
 		cfg.AllowPrivateNetworks, cfg.ShutdownTimeout = true, 5*time.Second
 		done <- server.Run(ctx, cfg)
 	}()

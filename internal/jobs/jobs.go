@@ -3,7 +3,6 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,15 +34,14 @@ const (
 	LockRetry = 5 * time.Second
 )
 
-// Config configures a Service. Store, DBPath and NewCrawler are required;
-// the zero value of every other field means its default.
+// Config configures a Service. Store and NewCrawler are required; the
+// zero value of every other field means its default.
 type Config struct {
-	// Store is the store runs are read from and written to.
+	// Store is the store runs are read from and written to, and the
+	// database River's tables live in: a *sqlite.DB (River gets its own
+	// one-connection pool on the file) or a *postgres.DB (River's pgx
+	// driver on the store's pool). See river.go.
 	Store store.Store
-	// DBPath is the SQLite file of Store: River gets its own
-	// one-connection pool on it (riversqlite asks for one connection) so
-	// that the crawl's commits and the API's reads never queue behind it.
-	DBPath string
 	// MaxRuns caps the runs crawling at once (River's MaxWorkers of the
 	// run queue). Default MaxRunsDefault (2).
 	MaxRuns int
@@ -59,6 +57,9 @@ type Config struct {
 	// runner.Options.LockFunc: the serve passes the dataset flock of
 	// `trawl run`, so that the two never crawl one dataset at once. When
 	// it fails (the lock is busy), the run waits LockRetry and tries again.
+	// Default on PostgreSQL: the store's dataset advisory lock
+	// (postgres.DB.LockDataset), which `trawl run` takes too; at Start, a
+	// running job whose run's dataset lock is held is left to its process.
 	LockFunc func(ctx context.Context, dataset string) (unlock func(), err error)
 	// Logger receives the service's and River's logs. Default: discard.
 	Logger *slog.Logger
@@ -84,6 +85,9 @@ func (c *Config) withDefaults() *Config {
 	if out.Now == nil {
 		out.Now = time.Now
 	}
+	if out.LockFunc == nil {
+		out.LockFunc = storeLockFunc(c.Store)
+	}
 	if out.scheduleFunc == nil {
 		out.scheduleFunc = func(sp *spider.Spider) river.PeriodicSchedule { return sp.Cron }
 	}
@@ -94,8 +98,6 @@ func (c *Config) validate() error {
 	switch {
 	case c.Store == nil:
 		return errors.New("jobs: Config.Store is required")
-	case c.DBPath == "":
-		return errors.New("jobs: Config.DBPath is required (the SQLite file of the store)")
 	case c.NewCrawler == nil:
 		return errors.New("jobs: Config.NewCrawler is required")
 	case c.MaxRuns < 0:
@@ -104,14 +106,16 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Service is the run queue. It assumes it is the only job queue on its
+// Service is the run queue. On SQLite it is the only job queue on its
 // database (the serve holds an exclusive lock on it): at Start, River jobs
-// left running are those of a killed process, and are taken up again.
+// left running are those of a killed process, and are taken up again. On
+// PostgreSQL other processes may work the same queue: a running job is
+// taken up again only when no process holds its run's dataset lock.
 type Service struct {
 	cfg    *Config
 	st     store.Store
-	client *riverClient
-	pool   *sql.DB
+	q      *queue
+	client riverClient
 	log    *slog.Logger
 
 	mu       sync.Mutex
@@ -136,7 +140,7 @@ type scheduled struct {
 	cron   string // the schedule as written, to tell a changed one
 }
 
-// New builds a Service on River's own pool on cfg.DBPath. Nothing runs,
+// New builds a Service on River on cfg.Store's database. Nothing runs,
 // and the database is not touched, until Start.
 func New(cfg Config) (*Service, error) {
 	if err := cfg.validate(); err != nil {
@@ -151,11 +155,11 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &scheduleWorker{s: s}); err != nil {
 		return nil, err
 	}
-	client, pool, err := openRiver(c, workers)
+	q, err := openRiver(c, workers)
 	if err != nil {
 		return nil, err
 	}
-	s.client, s.pool = client, pool
+	s.q, s.client = q, q.client
 	return s, nil
 }
 
@@ -164,7 +168,7 @@ func New(cfg Config) (*Service, error) {
 // and syncs every stored spider's schedule, catching up once a fire
 // missed while the service was down.
 func (s *Service) Start(ctx context.Context) error {
-	if err := migrateRiver(ctx, s.client, s.log); err != nil {
+	if err := s.q.migrate(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	if err := s.recoverOrphans(ctx); err != nil {
@@ -201,7 +205,7 @@ func (s *Service) Stop(ctx context.Context) error {
 			err = errors.Join(err, s.client.StopAndCancel(cctx))
 			cancel()
 		}
-		err = errors.Join(err, s.pool.Close())
+		err = errors.Join(err, s.q.close())
 	})
 	return err
 }
@@ -209,7 +213,7 @@ func (s *Service) Stop(ctx context.Context) error {
 // QueueDepth returns how many jobs wait to be worked: available,
 // scheduled (a run_at in the future) or retryable, not running.
 func (s *Service) QueueDepth(ctx context.Context) (int64, error) {
-	counts, err := s.client.Driver().GetExecutor().JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{})
+	counts, err := s.q.exec.JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{})
 	if err != nil {
 		return 0, fmt.Errorf("queue depth: %w", err)
 	}

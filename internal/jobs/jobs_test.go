@@ -20,6 +20,8 @@ import (
 	"github.com/trawl-dev/trawl/internal/runner"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/postgres"
+	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
@@ -84,29 +86,56 @@ func (s *site) fetches() map[string]int {
 	return out
 }
 
-// env is a SQLite database file with a store on it.
+// env is a database with a store on it: a SQLite file, or a PostgreSQL
+// schema of its own.
 type env struct {
 	t    *testing.T
-	path string
-	db   *sqlite.DB
+	kind string // "sqlite" or "postgres"
+	dsn  string // the SQLite file, or the PostgreSQL URL
+	db   store.Store
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "trawl.db")
-	db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
+	return openEnv(t, "sqlite", path)
+}
+
+// newPGEnv is newEnv on a fresh PostgreSQL schema (pgtest: skipped
+// without TRAWL_TEST_POSTGRES_URL, failed in CI).
+func newPGEnv(t *testing.T) *env {
+	t.Helper()
+	return openEnv(t, "postgres", pgtest.Schema(t))
+}
+
+// newEnvs are the constructors of env, by store kind: the key cases run
+// on both.
+var newEnvs = []struct {
+	kind string
+	new  func(*testing.T) *env
+}{{"sqlite", newEnv}, {"postgres", newPGEnv}}
+
+// openEnv opens the store of kind at dsn, closed at cleanup.
+func openEnv(t *testing.T, kind, dsn string) *env {
+	t.Helper()
+	var db store.Store
+	var err error
+	if kind == "postgres" {
+		db, err = postgres.Open(context.Background(), dsn, postgres.Config{})
+	} else {
+		db, err = sqlite.Open(context.Background(), dsn, sqlite.Config{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &env{t: t, path: path, db: db}
+	return &env{t: t, kind: kind, dsn: dsn, db: db}
 }
 
 // config is a Service configuration on e with a real crawl engine.
 func (e *env) config() jobs.Config {
 	return jobs.Config{
-		Store:  e.db,
-		DBPath: e.path,
+		Store: e.db,
 		NewCrawler: func(*spider.Spider) (runner.Crawler, error) {
 			fc := fetch.New(fetch.Config{})
 			return crawl.New(e.db, fc, robots.New(fc, robots.Config{}), crawl.Config{})

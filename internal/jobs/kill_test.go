@@ -11,26 +11,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawl-dev/trawl/internal/store/sqlite"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
-// childEnv names the database of the child process of TestRestartAfterKill.
-const childEnv = "TRAWL_JOBS_TEST_CHILD_DB"
+// childEnv names the database of the child process of TestRestartAfterKill,
+// childKindEnv its kind (sqlite or postgres).
+const (
+	childEnv     = "TRAWL_JOBS_TEST_CHILD_DB"
+	childKindEnv = "TRAWL_JOBS_TEST_CHILD_KIND"
+)
 
 // TestKillChild is the child process of TestRestartAfterKill: it serves
 // the queue on the database it is given, submits the spider "killed", and
 // waits to be killed. Run alone, it does nothing.
 func TestKillChild(t *testing.T) {
-	path := os.Getenv(childEnv)
-	if path == "" {
+	dsn := os.Getenv(childEnv)
+	if dsn == "" {
 		return // not the child
 	}
-	db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, path: path, db: db}
+	e := openEnv(t, os.Getenv(childKindEnv), dsn)
 	svc := e.start(e.config())
 	if _, err := svc.Submit(context.Background(), "killed", time.Time{}); err != nil {
 		t.Fatal(err)
@@ -48,11 +47,19 @@ func TestRestartAfterKill(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("in the child process")
 	}
-	e := newEnv(t)
+	for _, k := range newEnvs {
+		t.Run(k.kind, func(t *testing.T) {
+			t.Parallel()
+			testRestartAfterKill(t, k.new(t))
+		})
+	}
+}
+
+func testRestartAfterKill(t *testing.T, e *env) {
 	s := newSite(t, 40, 100*time.Millisecond)
 	e.put("killed", s, "")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+e.path)
+	cmd.Env = append(os.Environ(), childEnv+"="+e.dsn, childKindEnv+"="+e.kind)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -17,17 +17,27 @@ import (
 // recoverOrphans takes up, before River starts, what a killed process
 // left:
 //
-//   - River jobs in state running: no process works them (the service is
-//     the only queue on its database), so they are made available again
-//     (River's own rescue operation, with "now" as the stuck horizon). A
-//     run's job then resumes its run where the commits left it.
+//   - River jobs in state running that no live process works: they are
+//     made available again (River's own rescue operation, with "now" as
+//     the stuck horizon), and a run's job then resumes its run where the
+//     commits left it. On SQLite every running job is such an orphan (the
+//     serve is the only queue on its file). On PostgreSQL other serve
+//     processes may be working theirs: a run's job is taken up only when
+//     its dataset lock (held by whoever crawls the run, for the whole
+//     crawl) is free, and a schedule fire's job only when it started more
+//     than orphanFireAge ago.
 //   - queued runs without a live job (a crash between creating the run
 //     and inserting its job): they get one, at their run_at.
 func (s *Service) recoverOrphans(ctx context.Context) error {
-	exec := s.client.Driver().GetExecutor()
+	exec := s.q.exec
 	running, err := s.listJobs(ctx, rivertype.JobStateRunning)
 	if err != nil {
 		return err
+	}
+	if s.q.shared {
+		if running, err = s.orphans(ctx, running); err != nil {
+			return err
+		}
 	}
 	if len(running) > 0 {
 		now := time.Now().UTC()
@@ -102,4 +112,52 @@ func (s *Service) listJobs(ctx context.Context, states ...rivertype.JobState) ([
 		}
 		params = params.After(res.LastCursor)
 	}
+}
+
+// orphanFireAge is how long a schedule fire's job must have been running
+// before a starting process on a shared queue takes it for an orphan: a
+// fire takes milliseconds.
+const orphanFireAge = time.Minute
+
+// orphans keeps, of the running jobs of a shared queue, those no live
+// process works: run jobs whose run's dataset lock is free (a live
+// process crawling the run holds it), or whose run is gone or finished,
+// and schedule fires older than orphanFireAge. Taking a lock here only
+// probes it: it is released at once. Should a live process take a job up
+// between the probe and the rescue, the job's second attempt finds the
+// dataset locked and waits: a run is never crawled twice at once.
+func (s *Service) orphans(ctx context.Context, running []*rivertype.JobRow) ([]*rivertype.JobRow, error) {
+	var out []*rivertype.JobRow
+	for _, j := range running {
+		switch j.Kind {
+		case kindRun:
+			var a runArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				continue
+			}
+			run, err := s.st.Run(ctx, a.RunID)
+			if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+				out = append(out, j)
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			if run.Status.Final() || s.cfg.LockFunc == nil {
+				out = append(out, j)
+				continue
+			}
+			unlock, err := s.cfg.LockFunc(ctx, run.Dataset)
+			if err != nil {
+				s.log.Info("running job left alone: its run is being crawled by another process", "job", j.ID, "run", run.ID, "reason", err)
+				continue
+			}
+			unlock()
+			out = append(out, j)
+		default:
+			if j.AttemptedAt != nil && time.Since(*j.AttemptedAt) > orphanFireAge {
+				out = append(out, j)
+			}
+		}
+	}
+	return out, nil
 }

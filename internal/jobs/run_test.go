@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-dev/trawl/internal/jobs"
 	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
@@ -16,7 +17,15 @@ import (
 // conflict naming it.
 func TestSubmitRunsToCompletion(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, k := range newEnvs {
+		t.Run(k.kind, func(t *testing.T) {
+			t.Parallel()
+			testSubmitRunsToCompletion(t, k.new(t))
+		})
+	}
+}
+
+func testSubmitRunsToCompletion(t *testing.T, e *env) {
 	s := newSite(t, 10, 20*time.Millisecond)
 	e.put("quotes", s, "")
 	svc := e.start(e.config())
@@ -175,37 +184,39 @@ func TestCancelQueued(t *testing.T) {
 // worker polls it).
 func TestCancelRunning(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"service", "flag"} {
-		t.Run(how, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			s := newSite(t, 200, 100*time.Millisecond)
-			e.put("slow", s, "")
-			svc := e.start(e.config())
-			ctx := context.Background()
-			run, err := svc.Submit(ctx, "slow", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.waitRun(run.ID, 20*time.Second, func(r *trawl.Run) bool { return r.Stats.Pages >= 3 })
-			t0 := time.Now()
-			var got *trawl.Run
-			if how == "service" {
-				got, err = svc.Cancel(ctx, run.ID)
-			} else {
-				got, err = e.db.CancelRun(ctx, run.ID)
-			}
-			if err != nil || got.Status != trawl.RunRunning || !got.CancelRequested {
-				t.Fatalf("Cancel(running) = %+v, %v; want running with the cancel requested", got, err)
-			}
-			done := e.waitRun(run.ID, 5*time.Second, final)
-			if took := time.Since(t0); done.Status != trawl.RunCanceled || took > 2*time.Second {
-				t.Errorf("run ended %s after %v; want canceled within 2s", done.Status, took)
-			}
-			if done.Stats.Pages >= 201 {
-				t.Errorf("run crawled all %d pages: not canceled", done.Stats.Pages)
-			}
-		})
+	for _, k := range newEnvs {
+		for _, how := range []string{"service", "flag"} {
+			t.Run(k.kind+"/"+how, func(t *testing.T) {
+				t.Parallel()
+				e := k.new(t)
+				s := newSite(t, 200, 100*time.Millisecond)
+				e.put("slow", s, "")
+				svc := e.start(e.config())
+				ctx := context.Background()
+				run, err := svc.Submit(ctx, "slow", time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.waitRun(run.ID, 20*time.Second, func(r *trawl.Run) bool { return r.Stats.Pages >= 3 })
+				t0 := time.Now()
+				var got *trawl.Run
+				if how == "service" {
+					got, err = svc.Cancel(ctx, run.ID)
+				} else {
+					got, err = e.db.CancelRun(ctx, run.ID)
+				}
+				if err != nil || got.Status != trawl.RunRunning || !got.CancelRequested {
+					t.Fatalf("Cancel(running) = %+v, %v; want running with the cancel requested", got, err)
+				}
+				done := e.waitRun(run.ID, 5*time.Second, final)
+				if took := time.Since(t0); done.Status != trawl.RunCanceled || took > 2*time.Second {
+					t.Errorf("run ended %s after %v; want canceled within 2s", done.Status, took)
+				}
+				if done.Stats.Pages >= 201 {
+					t.Errorf("run crawled all %d pages: not canceled", done.Stats.Pages)
+				}
+			})
+		}
 	}
 }
 
@@ -227,5 +238,33 @@ func TestStall(t *testing.T) {
 	done := e.waitRun(run.ID, 10*time.Second, final)
 	if done.Status != trawl.RunFailed || done.Error != "stalled: no page finished for 1s" {
 		t.Fatalf("run = %s %q; want failed, stalled", done.Status, done.Error)
+	}
+}
+
+// TestRiverMigrationsRace: two services starting at once on a fresh
+// PostgreSQL schema both start: River's tables are migrated once, under
+// the store's advisory lock.
+func TestRiverMigrationsRace(t *testing.T) {
+	t.Parallel()
+	e := newPGEnv(t)
+	other := openEnv(t, "postgres", e.dsn)
+	errs := make(chan error, 2)
+	for _, x := range []*env{e, other} {
+		svc, err := jobs.New(x.config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stop(t, svc) })
+		go func() { errs <- svc.Start(context.Background()) }()
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("Start: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Start did not return in 30s")
+		}
 	}
 }

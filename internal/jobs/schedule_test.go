@@ -85,11 +85,11 @@ func TestCatchUpOnce(t *testing.T) {
 	ctx := context.Background()
 	// Put an hour ago (through a store whose clock says so), last fired 10
 	// minutes ago: 10 fires were missed.
-	past, err := sqlite.Open(ctx, e.path, sqlite.Config{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	past, err := sqlite.Open(ctx, e.dsn, sqlite.Config{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	(&env{t: t, path: e.path, db: past}).put("daily", s, "schedule: \"@every 1m\"\n")
+	(&env{t: t, kind: e.kind, dsn: e.dsn, db: past}).put("daily", s, "schedule: \"@every 1m\"\n")
 	past.Close()
 	if err := e.db.SetSpiderFired(ctx, "daily", time.Now().Add(-10*time.Minute)); err != nil {
 		t.Fatal(err)

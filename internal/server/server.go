@@ -42,13 +42,14 @@ const (
 	compactEvery = time.Hour
 )
 
-// Config is what Run needs. Store and DBPath are required.
+// Config is what Run needs. Store is required.
 type Config struct {
-	// Store is the open database; Run does not close it.
+	// Store is the open database, SQLite or PostgreSQL (the run queue
+	// picks River's driver by its kind); Run does not close it.
 	Store store.Store
-	// DBPath is the SQLite file of Store: River gets its own connection
-	// pool on it.
-	DBPath string
+	// DBName names the database in the log (its file, or its DSN without
+	// the password).
+	DBName string
 	// Addr is the address to listen on when Listener is nil. Default
 	// DefaultAddr. A non-loopback address needs a Token.
 	Addr string
@@ -87,8 +88,8 @@ type Config struct {
 }
 
 func (c *Config) validate() error {
-	if c.Store == nil || c.DBPath == "" {
-		return errors.New("server: Store and DBPath are required")
+	if c.Store == nil {
+		return errors.New("server: Store is required")
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
@@ -174,7 +175,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	js, err = jobs.New(jobs.Config{
 		Store:        st,
-		DBPath:       cfg.DBPath,
 		MaxRuns:      cfg.MaxRuns,
 		StallTimeout: cmp.Or(cfg.StallTimeout, -1), // 0: never
 		NewCrawler:   func(*spider.Spider) (runner.Crawler, error) { return engine, nil },
@@ -237,7 +237,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "db", cfg.DBPath, "max_runs", cfg.MaxRuns,
+	log.Info("serving", "addr", ln.Addr().String(), "db", cfg.DBName, "max_runs", cfg.MaxRuns,
 		"auth", cfg.Token != "", "private_networks", cfg.AllowPrivateNetworks)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
