@@ -153,14 +153,17 @@ func OpenJobPool(path string) (*sql.DB, error) {
 // wal_autocheckpoint: the commit that grows the write-ahead log past the
 // threshold (1000 pages by default) copies it into the database file and
 // syncs both files, on the crawl's commit path. The checkpointer does
-// that in the background instead; the writer's own checkpoint stays as a
-// backstop, at 16384 pages (64 MiB), should the checkpointer fall behind.
+// that in the background instead, so that the writer rarely reaches the
+// threshold; the writer's own checkpoint stays as a backstop at SQLite's
+// default 1000 pages (4 MiB), should the checkpointer fall behind (a busy
+// machine): a larger backstop let the log outgrow a small disk, which the
+// data itself would have fit (TestDiskFullThenResume, 16 MiB).
 //
 // cache_size: the value index touches pages all over its B-tree (a unique
 // value lands at a random place), more than the default 2 MiB page cache
 // holds, and a miss is a read from the file. 32 MiB holds the hot pages of
 // millions of items.
-const writerPragmas = "&_pragma=wal_autocheckpoint(16384)&_pragma=cache_size(-32768)"
+const writerPragmas = "&_pragma=wal_autocheckpoint(1000)&_pragma=cache_size(-32768)"
 
 // checkpointEvery is the least time between two background checkpoints:
 // a page written by many commits in that time is copied once.
