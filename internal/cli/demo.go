@@ -115,6 +115,7 @@ func demoReport(ctx context.Context, sp *spider.Spider, o runOptions, env Env) e
 		{trawlCmd + " export " + sp.Name + " --format table" + dbf, "on the console"},
 		{trawlCmd + " demo --serve", "keep the demo site up, then in another shell:"},
 		{trawlCmd + " run " + spiderPath + " -o q.jsonl" + dbf, "run the example spider yourself"},
+		{trawlCmd + " serve --allow-private-networks" + dbf, "or as a service: API and dashboard on http://127.0.0.1:8080/"},
 	}
 	width := 0
 	for _, l := range next {
