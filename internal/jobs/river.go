@@ -62,7 +62,7 @@ const noRescue = 100 * 365 * 24 * time.Hour
 // riverConfig is River's configuration, the same on every driver.
 func riverConfig(cfg *Config, workers *river.Workers) *river.Config {
 	return &river.Config{
-		Logger: cfg.Logger,
+		Logger: quieter(cfg.Logger),
 		Queues: map[string]river.QueueConfig{
 			queueRuns:      {MaxWorkers: cfg.MaxRuns},
 			queueSchedules: {MaxWorkers: 1},
@@ -120,7 +120,7 @@ func openRiver(cfg *Config, workers *river.Workers) (*queue, error) {
 // same database as the store's, next to them). On PostgreSQL, River's
 // migrator serializes processes that migrate at once.
 func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], log *slog.Logger) error {
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quieter(log)})
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)
 	}
@@ -149,4 +149,29 @@ func migrateRiverPG(ctx context.Context, db *postgres.DB, driver *riverpgxv5.Dri
 	return db.Exclusive(ctx, "river migrations", func(ctx context.Context) error {
 		return migrateRiver(ctx, driver, log)
 	})
+}
+
+// quieter is log for River's own messages: warnings and errors only.
+// River logs every migration and its client's start at INFO, which in
+// serve's log reads as noise beside trawl's own start line.
+func quieter(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+// minLevel is a slog.Handler that drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
