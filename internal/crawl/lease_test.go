@@ -19,6 +19,8 @@ import (
 	"github.com/trawl-dev/trawl/internal/robots"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
+	"github.com/trawl-dev/trawl/internal/store/postgres"
+	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
 )
 
@@ -72,8 +74,8 @@ func (l *politeLog) binaryTree(pages int) http.Handler {
 }
 
 // TestTwoEnginesShareOneRun runs two engines, each with its own worker
-// name and its own connections to one SQLite file, on one run of four
-// hosts at once. The host leases must keep the spider's politeness global
+// name and its own connections to one store (a SQLite file, a PostgreSQL
+// schema), on one run of four hosts at once. The host leases must keep the spider's politeness global
 // (never more than concurrency_per_host in flight to a host, never two
 // request starts closer than the delay, whichever engine sent them), and
 // the run must end with every page fetched exactly once and every item
@@ -83,6 +85,33 @@ func (l *politeLog) binaryTree(pages int) http.Handler {
 // the others' released hosts with their pace.
 func TestTwoEnginesShareOneRun(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "trawl.db")
+		twoEngines(t, func() store.Store {
+			db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn := pgtest.Schema(t)
+		twoEngines(t, func() store.Store {
+			db, err := postgres.Open(context.Background(), dsn, postgres.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+}
+
+func twoEngines(t *testing.T, open func() store.Store) {
 	const (
 		hosts   = 4
 		pages   = 30
@@ -117,15 +146,6 @@ politeness: {concurrency_per_host: 2, delay: 100ms, robots: ignore}
 `))
 	if err != nil {
 		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "trawl.db")
-	open := func() *sqlite.DB {
-		db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
 	}
 	db := open()
 	run, err := db.CreateRun(context.Background(), store.CreateRunParams{
@@ -309,5 +329,88 @@ politeness: {delay: 100ms}
 	queued, err := b.db.QueuedHosts(context.Background(), b.run.ID)
 	if err != nil || len(queued) != 1 {
 		t.Errorf("queued hosts after the stop = %v, %v; want the site's host", queued, err)
+	}
+}
+
+// losingStore reports, at the first renewal, every host as lost, as if
+// the lease had expired during a stall; the store itself still leases
+// them to the engine until their TTL runs out.
+type losingStore struct {
+	*sqlite.DB
+	mu   sync.Mutex
+	lost time.Time // when the engine was told
+}
+
+func (s *losingStore) RenewHosts(ctx context.Context, runID int64, worker string, hosts []string, ttl time.Duration) ([]string, error) {
+	s.mu.Lock()
+	first := s.lost.IsZero()
+	if first {
+		s.lost = time.Now()
+	}
+	s.mu.Unlock()
+	if first {
+		return hosts, nil
+	}
+	return s.DB.RenewHosts(ctx, runID, worker, hosts, ttl)
+}
+
+// TestLostHostStopsAtOnce: an engine told it lost its host starts no
+// request to it until it holds the host again (here: claims it once the
+// lease expired in the store), then finishes the run with every page
+// fetched once.
+func TestLostHostStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	const pages = 60
+	log := &politeLog{inflight: map[string]int{}, peak: map[string]int{}, starts: map[string][]time.Time{}, hits: map[string]int{}}
+	s := httptest.NewServer(log.binaryTree(pages))
+	t.Cleanup(s.Close)
+	b := setup(t, s.URL, `
+name: lost
+start_urls: ["{{URL}}/p/0"]
+follow: [{css: a}]
+items: [{fields: {title: h1}, key: [title]}]
+politeness: {concurrency_per_host: 2, delay: 20ms, robots: ignore}
+`)
+	st := &losingStore{DB: b.db}
+	const ttl = time.Second
+	fc := fetch.New(fetch.Config{})
+	t.Cleanup(fc.Close)
+	e := mustEngine(t, st, fc, robots.New(fc, robots.Config{}), crawl.Config{
+		Concurrency: 4, LeaseTTL: ttl, LeaseRenew: 200 * time.Millisecond, ClaimInterval: 20 * time.Millisecond,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := e.Run(ctx, crawl.RunParams{Spider: b.sp, Run: b.run})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Stats.Pages != pages || res.Stats.Items != pages || res.Stats.ErrorCount() != 0 {
+		t.Errorf("stats %+v, want %d pages and items, no error", res.Stats, pages)
+	}
+	st.mu.Lock()
+	lost := st.lost
+	st.mu.Unlock()
+	if lost.IsZero() {
+		t.Fatal("the engine never renewed its lease")
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for u, n := range log.hits {
+		if n != 1 {
+			t.Errorf("%s fetched %d times, want once", u, n)
+		}
+	}
+	// The store's lease, claimed at the start, ran out a TTL later; no
+	// request started between the loss and then (a request handed out
+	// before the loss may still start within a few ms of it).
+	expiry := start.Add(ttl)
+	for _, ss := range log.starts {
+		for _, at := range ss {
+			if at.After(lost.Add(10*time.Millisecond)) && at.Before(expiry) {
+				t.Errorf("a request started %v after the host was lost, before the lease expired (%v after the loss)",
+					at.Sub(lost), expiry.Sub(lost))
+			}
+		}
 	}
 }

@@ -228,6 +228,14 @@ func (c *crawler) dispatch(ctx context.Context) error {
 	idle := func() bool { return c.sched.Idle() && uncommitted == 0 && c.loading == 0 }
 	poll := time.NewTicker(c.e.cfg.ClaimInterval) // the store's clock is the wall clock
 	defer poll.Stop()
+	// A claim scans the run's queued pages while it holds the write lock.
+	// An exclusive run finds its new hosts through its own commits, so a
+	// busy one polls ten times less often, for retries that came due.
+	lastPoll := time.Now()
+	pollEvery := c.e.cfg.ClaimInterval
+	if c.worker == ExclusiveWorker {
+		pollEvery *= 10
+	}
 	timer.Stop() // armed below whenever a host waits for its time
 	defer timer.Stop()
 	claim(false)
@@ -266,7 +274,8 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			c.releaseIdle()
 			c.activateWaiting()
 			endAsked = false
-			if len(c.held) < c.e.cfg.MaxHosts {
+			if len(c.held) < c.e.cfg.MaxHosts && (idle() || time.Since(lastPoll) >= pollEvery) {
+				lastPoll = time.Now()
 				claim(idle())
 			}
 		case ev := <-c.events:
