@@ -27,6 +27,12 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"negative breaker threshold", crawl.Config{BreakerThreshold: -1}, "BreakerThreshold"},
 		{"negative cool-down", crawl.Config{BreakerCooldown: -time.Second}, "BreakerCooldown"},
 		{"negative probes", crawl.Config{BreakerProbes: -2}, "BreakerProbes"},
+		{"negative lease TTL", crawl.Config{LeaseTTL: -time.Second}, "LeaseTTL"},
+		{"negative renewal", crawl.Config{LeaseRenew: -time.Second}, "LeaseRenew"},
+		{"renewal too close to the TTL", crawl.Config{LeaseTTL: 30 * time.Second, LeaseRenew: 20 * time.Second}, "LeaseRenew"},
+		{"renewal default above half a short TTL", crawl.Config{LeaseTTL: 3 * time.Second}, ""},
+		{"negative max hosts", crawl.Config{MaxHosts: -1}, "MaxHosts"},
+		{"negative claim interval", crawl.Config{ClaimInterval: -time.Second}, "ClaimInterval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

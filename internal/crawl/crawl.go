@@ -43,6 +43,15 @@ const (
 	DefaultThrottleRetryFor = 10 * time.Minute
 	// DefaultBreakerCooldown is frontier.DefaultBreakerCooldown.
 	DefaultBreakerCooldown = frontier.DefaultBreakerCooldown
+	// DefaultLeaseTTL and DefaultLeaseRenew: a host lease lasts 30 s and
+	// is renewed every 10 s, so two renewals can fail before it is lost.
+	DefaultLeaseTTL   = 30 * time.Second
+	DefaultLeaseRenew = 10 * time.Second
+	// DefaultMaxHosts caps the hosts one run holds at once.
+	DefaultMaxHosts = 1024
+	// DefaultClaimInterval is how often a run looks for hosts to claim
+	// besides the ones its own commits discover.
+	DefaultClaimInterval = 500 * time.Millisecond
 )
 
 // Error classes set by the engine, besides fetch's.
@@ -88,6 +97,22 @@ type Config struct {
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
 	BreakerProbes    int
+	// Worker names this Engine in the store's host leases; it must be
+	// unique per process instance. Default: host name, pid and start time.
+	// An exclusive run (RunParams.Exclusive) uses ExclusiveWorker instead.
+	Worker string
+	// LeaseTTL is how long a host lease lasts unless renewed, and
+	// LeaseRenew how often the leases are renewed: at most half the TTL.
+	// Defaults DefaultLeaseTTL and DefaultLeaseRenew.
+	LeaseTTL   time.Duration
+	LeaseRenew time.Duration
+	// MaxHosts caps the hosts a run holds at once; idle hosts are handed
+	// back. Default DefaultMaxHosts.
+	MaxHosts int
+	// ClaimInterval is how often a run with room for more hosts asks the
+	// store for some (hosts other workers released or lost, retries that
+	// came due). Default DefaultClaimInterval.
+	ClaimInterval time.Duration
 	// Observer, if set, is told of every page the engine finishes (done
 	// or failed, not a retried attempt), from the worker that finished
 	// it: keep it cheap. internal/metrics.Metrics is one.
@@ -123,6 +148,10 @@ func (c *Config) validate() error {
 		{"BreakerThreshold", c.BreakerThreshold < 0, fmt.Sprintf("0 (default %d) or more", frontier.DefaultBreakerThreshold)},
 		{"BreakerCooldown", c.BreakerCooldown < 0, fmt.Sprintf("0 (default %v) or more", frontier.DefaultBreakerCooldown)},
 		{"BreakerProbes", c.BreakerProbes < 0, fmt.Sprintf("0 (default %d) or more", frontier.DefaultBreakerProbes)},
+		{"LeaseTTL", c.LeaseTTL < 0, fmt.Sprintf("0 (default %v) or more", DefaultLeaseTTL)},
+		{"LeaseRenew", c.LeaseRenew < 0, fmt.Sprintf("0 (default %v) or more", DefaultLeaseRenew)},
+		{"MaxHosts", c.MaxHosts < 0, fmt.Sprintf("0 (default %d) or more", DefaultMaxHosts)},
+		{"ClaimInterval", c.ClaimInterval < 0, fmt.Sprintf("0 (default %v) or more", DefaultClaimInterval)},
 	} {
 		if k.bad {
 			return trawl.Errorf(trawl.EINVALID, "crawl config: %s must be %s", k.field, k.want)
@@ -137,6 +166,16 @@ func (c *Config) validate() error {
 	c.BreakerThreshold = cmp.Or(c.BreakerThreshold, frontier.DefaultBreakerThreshold)
 	c.BreakerCooldown = cmp.Or(c.BreakerCooldown, frontier.DefaultBreakerCooldown)
 	c.BreakerProbes = cmp.Or(c.BreakerProbes, frontier.DefaultBreakerProbes)
+	c.LeaseTTL = cmp.Or(c.LeaseTTL, DefaultLeaseTTL)
+	c.LeaseRenew = cmp.Or(c.LeaseRenew, min(DefaultLeaseRenew, c.LeaseTTL/3))
+	c.MaxHosts = cmp.Or(c.MaxHosts, DefaultMaxHosts)
+	c.ClaimInterval = cmp.Or(c.ClaimInterval, DefaultClaimInterval)
+	if c.LeaseRenew > c.LeaseTTL/2 {
+		return trawl.Errorf(trawl.EINVALID, "crawl config: LeaseRenew (%v) must be at most half of LeaseTTL (%v)", c.LeaseRenew, c.LeaseTTL)
+	}
+	if c.Worker == "" {
+		c.Worker = defaultWorker()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -154,8 +193,9 @@ type PageObserver interface {
 	ObservePage(errClass string, status int, bytes int64, d time.Duration, items int)
 }
 
-// Store is what the engine needs of a store: the frontier of a run, the
-// commit of page results, and the run's committed statistics. Every
+// Store is what the engine needs of a store: the frontier of a run and its
+// host leases, the commit of page results, and the run's committed
+// statistics. Every
 // store.Store satisfies it; the engine asks for no more so that it runs on
 // any store, whatever else that store offers.
 type Store interface {
@@ -164,6 +204,14 @@ type Store interface {
 	// QueuedPages returns up to limit queued pages of host in run with an
 	// ID greater than afterID, in ID order.
 	QueuedPages(ctx context.Context, runID int64, host string, afterID int64, limit int) ([]store.Page, error)
+	// DeferPages records the attempts and not-before time of retried
+	// pages (store.Store.DeferPages).
+	DeferPages(ctx context.Context, runID int64, pages []store.PageDefer) error
+	// ClaimHosts, RenewHosts and ReleaseHosts lease the run's hosts
+	// (store.Store.ClaimHosts and the others).
+	ClaimHosts(ctx context.Context, runID int64, worker string, max int, ttl time.Duration) ([]store.HostLease, error)
+	RenewHosts(ctx context.Context, runID int64, worker string, hosts []string, ttl time.Duration) (lost []string, err error)
+	ReleaseHosts(ctx context.Context, runID int64, worker string, hosts []store.HostRelease) error
 	// CommitPages commits a batch of page results in one transaction
 	// (store.Store.CommitPages).
 	CommitPages(ctx context.Context, p store.CommitParams) (*store.CommitResult, error)
@@ -205,6 +253,11 @@ type RunParams struct {
 	// OnProgress, if set, is called after every commit, from the engine's
 	// goroutines. It must return quickly.
 	OnProgress func(Progress)
+	// Exclusive says that no other engine crawls the run while this one
+	// does (the caller holds the run's lock). The run's hosts are then
+	// leased as ExclusiveWorker, and leases a crashed predecessor left
+	// are taken over at once rather than after they expire.
+	Exclusive bool
 }
 
 // Result is the outcome of Run: the run's statistics as committed, and what

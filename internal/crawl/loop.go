@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,21 @@ type crawler struct {
 	pausesMu sync.Mutex
 	pauses   map[string]time.Time
 
+	// lost holds the hosts whose lease was lost: a worker starts no
+	// request to them, whatever the loop handed out before it knew.
+	lost map[string]bool // under pausesMu
+
+	// The run's host leases, owned by the loop: held are the hosts the
+	// scheduler works on; waiting are hosts claimed while requests of an
+	// earlier hold were still in flight or uncommitted, held once those
+	// end (so that no page is fetched twice); perHost counts each host's
+	// results not yet committed.
+	worker  string
+	leaser  *leaser
+	held    map[string]bool
+	waiting map[string]store.HostPace
+	perHost map[string]int
+
 	// tally gathers the host statistics the writer commits.
 	tally *hostTally
 	// sampled and committed are when the writer last asked for a
@@ -62,9 +79,13 @@ type event struct {
 	// A worker finished fetching a task.
 	task    *frontier.Task
 	release release
-	// The writer committed n results.
+	// The writer committed n results, of these hosts (one per result).
 	committed int
+	hosts     []string
 	admitted  []store.Page
+	// The leaser claimed hosts, or lost them.
+	claimed *claimed
+	lost    []string
 	// A refill completed.
 	refill *frontier.Refill
 	pages  []store.Page
@@ -78,6 +99,7 @@ func newCrawler(e *Engine, p RunParams) (*crawler, error) {
 		ConcurrencyPerHost: p.Spider.Politeness.ConcurrencyPerHost,
 		Delay:              p.Spider.Politeness.Delay,
 		WaitForRobots:      p.Spider.Politeness.ObeyRobots,
+		Leased:             true,
 		// Enough queued pages in memory for several rounds of the
 		// host's slots between refills from the store.
 		QueueCap:         max(64, 8*p.Spider.Politeness.ConcurrencyPerHost),
@@ -88,7 +110,16 @@ func newCrawler(e *Engine, p RunParams) (*crawler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spider %s: %w", p.Spider.Name, err)
 	}
+	worker := e.cfg.Worker
+	if p.Exclusive {
+		worker = ExclusiveWorker
+	}
 	return &crawler{
+		worker:   worker,
+		lost:     map[string]bool{},
+		held:     map[string]bool{},
+		waiting:  map[string]store.HostPace{},
+		perHost:  map[string]int{},
 		e:        e,
 		sp:       p.Spider,
 		run:      p.Run,
@@ -130,6 +161,10 @@ func (c *crawler) loop(ctx context.Context) error {
 	if runErr != nil {
 		cancelFetches(runErr)
 	}
+	var leased leaseSet
+	if c.leaser != nil {
+		leased = c.leaser.close()
+	}
 	close(c.tasks)
 	// Keep reading events so that no worker, writer or refill blocks on
 	// them, until the writer has committed everything the workers finished
@@ -152,7 +187,9 @@ func (c *crawler) loop(ctx context.Context) error {
 		}
 		if writerDone == nil && c.loading == 0 {
 			c.e.cfg.Logger.Debug("crawl stopped", "run", c.run.ID, "pages", c.stats.Pages, "commits", c.commits, "commit_time", c.commitT, "err", runErr)
-			if err := c.flush(ctx, runErr); err != nil {
+			err := c.flush(ctx, runErr)
+			c.releaseAll(ctx, leased)
+			if err != nil {
 				return errors.Join(runErr, err)
 			}
 			return runErr
@@ -163,19 +200,45 @@ func (c *crawler) loop(ctx context.Context) error {
 // dispatch is the scheduling loop. It returns nil when the run is complete,
 // or why it stopped.
 func (c *crawler) dispatch(ctx context.Context) error {
-	hosts, err := c.e.store.QueuedHosts(ctx, c.run.ID)
+	adopted, err := c.adopt(ctx)
 	if err != nil {
 		return err
 	}
-	for _, h := range hosts {
-		c.sched.MarkOverflow(h)
-	}
+	c.leaser = newLeaser(c, c.worker, adopted)
+	go c.leaser.run(ctx)
 	var (
 		uncommitted int // results sent to the writer and not yet committed
 		timer       = c.e.cfg.Clock.NewTimer(time.Hour)
+		// claiming is set while a claim is out; again asks for another
+		// when it answers; endAsked is set once an idle loop asked whether
+		// the run has anything left, until the next poll.
+		claiming, again, endAsked bool
 	)
+	claim := func(checkEnd bool) {
+		if !checkEnd && len(c.held) >= c.e.cfg.MaxHosts {
+			return // full: idle hosts are handed back at the next poll
+		}
+		if claiming {
+			again = true
+			return
+		}
+		claiming = true
+		c.leaser.ask(c.e.cfg.MaxHosts-len(c.held), checkEnd)
+	}
+	idle := func() bool { return c.sched.Idle() && uncommitted == 0 && c.loading == 0 }
+	poll := time.NewTicker(c.e.cfg.ClaimInterval) // the store's clock is the wall clock
+	defer poll.Stop()
+	// A claim scans the run's queued pages while it holds the write lock.
+	// An exclusive run finds its new hosts through its own commits, so a
+	// busy one polls ten times less often, for retries that came due.
+	lastPoll := time.Now()
+	pollEvery := c.e.cfg.ClaimInterval
+	if c.worker == ExclusiveWorker {
+		pollEvery *= 10
+	}
 	timer.Stop() // armed below whenever a host waits for its time
 	defer timer.Stop()
+	claim(false)
 	for {
 		for _, r := range c.sched.Refills() {
 			c.loading++
@@ -190,8 +253,9 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			c.tasks <- t // never blocks: in-flight tasks are fewer than the buffer
 			c.tally.pace(c.sched.Host(t.Page.Host))
 		}
-		if c.sched.Idle() && uncommitted == 0 && c.loading == 0 {
-			return nil
+		if idle() && !claiming && !endAsked {
+			claim(true)
+			endAsked = true
 		}
 		c.starving.Store(c.sched.Pending() == 0 && c.sched.InFlight() < c.e.cfg.Concurrency)
 		var timerC <-chan time.Time
@@ -206,6 +270,14 @@ func (c *crawler) dispatch(ctx context.Context) error {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-timerC:
+		case <-poll.C:
+			c.releaseIdle()
+			c.activateWaiting()
+			endAsked = false
+			if len(c.held) < c.e.cfg.MaxHosts && (idle() || time.Since(lastPoll) >= pollEvery) {
+				lastPoll = time.Now()
+				claim(idle())
+			}
 		case ev := <-c.events:
 			if ev.refill != nil {
 				c.loading--
@@ -219,14 +291,152 @@ func (c *crawler) dispatch(ctx context.Context) error {
 				c.finishTask(*ev.task, ev.release)
 				if ev.release.commits {
 					uncommitted++ // before the writer can see the result
+					c.perHost[ev.task.Page.Host]++
 				}
 			case ev.refill != nil:
 				c.sched.Refilled(*ev.refill, ev.pages)
+			case ev.claimed != nil:
+				claiming = false
+				for _, l := range ev.claimed.leases {
+					c.hold(l.Host, l.Pace)
+				}
+				if len(ev.claimed.leases) > 0 {
+					endAsked = false
+				}
+				if ev.claimed.empty && idle() && len(c.waiting) == 0 {
+					return nil
+				}
+				if again {
+					again = false
+					claim(false)
+				}
+			case ev.lost != nil:
+				c.loseHosts(ev.lost)
 			default:
 				uncommitted -= ev.committed
-				c.sched.Add(ev.admitted)
+				for _, h := range ev.hosts {
+					if c.perHost[h]--; c.perHost[h] <= 0 {
+						delete(c.perHost, h)
+					}
+				}
+				if c.sched.Add(ev.admitted) {
+					claim(false) // pages of hosts not held: maybe free
+				}
 			}
 		}
+	}
+}
+
+// adopt takes over, for an exclusive run, the leases a crashed
+// predecessor left: they are in the same worker's name, so renewing them
+// makes them this process's. It returns the hosts taken over.
+func (c *crawler) adopt(ctx context.Context) ([]string, error) {
+	if c.worker != ExclusiveWorker {
+		return nil, nil
+	}
+	hosts, err := c.e.store.QueuedHosts(ctx, c.run.ID)
+	if err != nil || len(hosts) == 0 {
+		return nil, err
+	}
+	lost, err := c.e.store.RenewHosts(ctx, c.run.ID, c.worker, hosts, c.e.cfg.LeaseTTL)
+	if err != nil {
+		return nil, fmt.Errorf("take over host leases: %w", err)
+	}
+	gone := make(map[string]bool, len(lost))
+	for _, h := range lost {
+		gone[h] = true
+	}
+	var adopted []string
+	for _, h := range hosts {
+		if !gone[h] {
+			adopted = append(adopted, h)
+			c.hold(h, store.HostPace{})
+		}
+	}
+	return adopted, nil
+}
+
+// hold starts work on a claimed host, or, while requests of an earlier
+// hold of it are in flight or uncommitted, files it as waiting.
+func (c *crawler) hold(host string, p store.HostPace) {
+	if c.sched.Host(host).InFlight > 0 || c.perHost[host] > 0 {
+		c.waiting[host] = p
+		return
+	}
+	delete(c.waiting, host)
+	c.held[host] = true
+	c.pausesMu.Lock()
+	delete(c.lost, host)
+	c.pausesMu.Unlock()
+	c.sched.Hold(host, fromStorePace(p, c.e.cfg.Clock))
+}
+
+// activateWaiting holds the waiting hosts whose earlier requests ended.
+func (c *crawler) activateWaiting() {
+	for h, p := range c.waiting {
+		c.hold(h, p)
+	}
+}
+
+// loseHosts stops work on hosts whose lease was lost: no request to them
+// starts any more, and their tasks in memory are dropped (the pages stay
+// queued in the store for the new holder).
+func (c *crawler) loseHosts(hosts []string) {
+	c.e.cfg.Logger.Warn("host leases lost", "run", c.run.ID, "worker", c.worker, "hosts", hosts)
+	c.pausesMu.Lock()
+	for _, h := range hosts {
+		c.lost[h] = true
+	}
+	c.pausesMu.Unlock()
+	for _, h := range hosts {
+		delete(c.waiting, h)
+		if c.held[h] {
+			delete(c.held, h)
+			c.sched.Release(h)
+		}
+	}
+}
+
+// releaseIdle hands back the held hosts with nothing left to do and no
+// uncommitted result, so that pages other workers admit to them get
+// crawled. An exclusive run keeps them until it holds MaxHosts: pages of
+// its hosts come only from its own commits.
+func (c *crawler) releaseIdle() {
+	if c.worker == ExclusiveWorker && len(c.held) < c.e.cfg.MaxHosts {
+		return
+	}
+	var rel []store.HostRelease
+	for _, h := range c.sched.Releasable() {
+		if !c.held[h] || c.perHost[h] > 0 {
+			continue
+		}
+		delete(c.held, h)
+		rel = append(rel, store.HostRelease{Host: h, Pace: toStorePace(c.sched.Release(h), c.e.cfg.Clock)})
+	}
+	if len(rel) > 0 {
+		c.leaser.release(rel)
+	}
+}
+
+// releaseAll hands back every host the run still leases, with its pace,
+// once nothing is in flight or uncommitted: on a clean end, a cancel or a
+// shutdown. A failure is logged: the leases then expire on their own.
+func (c *crawler) releaseAll(ctx context.Context, leased leaseSet) {
+	if len(leased) == 0 {
+		return
+	}
+	rel := make([]store.HostRelease, 0, len(leased))
+	for h, p := range leased {
+		if c.held[h] {
+			p = toStorePace(c.sched.HostPace(h), c.e.cfg.Clock)
+		} else if w, ok := c.waiting[h]; ok {
+			p = w
+		}
+		rel = append(rel, store.HostRelease{Host: h, Pace: p})
+	}
+	slices.SortFunc(rel, func(a, b store.HostRelease) int { return strings.Compare(a.Host, b.Host) })
+	if err := c.e.store.ReleaseHosts(context.WithoutCancel(ctx), c.run.ID, c.worker, rel); err != nil {
+		c.e.cfg.Logger.Warn("release host leases", "run", c.run.ID, "worker", c.worker, "err", err)
 	}
 }
 
@@ -337,7 +547,11 @@ func (c *crawler) write(ctx context.Context) {
 		if c.onProg != nil {
 			c.onProg(Progress{Stats: res.Stats})
 		}
-		c.events <- event{committed: len(batch), admitted: res.Admitted}
+		hosts := make([]string, len(batch))
+		for i, r := range batch {
+			hosts[i] = r.Host
+		}
+		c.events <- event{committed: len(batch), hosts: hosts, admitted: res.Admitted}
 	}
 }
 

@@ -49,6 +49,9 @@ func (c *crawler) work(ctx context.Context) {
 	for t := range c.tasks {
 		o := c.process(ctx, t)
 		o.commits = o.result != nil || o.resp != nil
+		if f := o.finish; !f.RetryAt.IsZero() && !f.Deferred {
+			c.deferPage(ctx, t, f.RetryAt)
+		}
 		c.events <- event{task: &t, release: o.release}
 		// Let the loop run now, before this worker's extraction: it may
 		// be waiting to start the host's next request.
@@ -101,6 +104,9 @@ func (c *crawler) process(ctx context.Context, t frontier.Task) outcome {
 		}
 	}
 	if until, ok := c.mayStart(t); !ok {
+		if until.IsZero() {
+			return o // the host's lease was lost: the page stays queued for its next holder
+		}
 		// The host asked for a pause after the loop handed this task out.
 		o.finish = frontier.Finish{Deferred: true, RetryAt: until}
 		return o
@@ -348,12 +354,30 @@ func (c *crawler) pause(host string, until time.Time) {
 	c.e.cfg.Logger.Debug("host paused", "host", host, "until", until)
 }
 
+// deferPage records in the store that t's page is retried at retryAt (in
+// the engine's clock) after t.Attempt attempts, so that whoever holds its
+// host next, this process or another, honours both. A store failure stops
+// the run.
+func (c *crawler) deferPage(ctx context.Context, t frontier.Task, retryAt time.Time) {
+	d := store.PageDefer{PageID: t.Page.ID, Attempts: t.Attempt}
+	if wait := retryAt.Sub(c.e.cfg.Clock.Now()); wait > 0 {
+		d.NotBefore = time.Now().Add(wait) // the store's clock is the wall clock
+	}
+	err := c.e.store.DeferPages(ctx, c.run.ID, []store.PageDefer{d})
+	if err != nil && ctx.Err() == nil {
+		c.events <- event{err: fmt.Errorf("defer page %d: %w", t.Page.ID, err)}
+	}
+}
+
 // mayStart reports whether the request of t may start now, and if not,
-// until when its host is paused. The debug record of a start carries when
+// until when its host is paused, or the zero time when its lease was lost. The debug record of a start carries when
 // the scheduler handed the task out, in the engine's clock.
 func (c *crawler) mayStart(t frontier.Task) (time.Time, bool) {
 	c.pausesMu.Lock()
 	defer c.pausesMu.Unlock()
+	if c.lost[t.Page.Host] {
+		return time.Time{}, false
+	}
 	until := c.pauses[t.Page.Host]
 	if c.e.cfg.Clock.Now().Before(until) {
 		return until, false

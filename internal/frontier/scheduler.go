@@ -27,6 +27,11 @@ type Config struct {
 	// SetRobots is called for it, so robots.txt (and its Crawl-delay) is
 	// known before a host sees concurrent requests.
 	WaitForRobots bool
+	// Leased makes the scheduler work only on the hosts it holds (Hold,
+	// between a lease claim and its release or loss): pages of other hosts
+	// stay in the store for whoever holds them. Without it every host is
+	// held from the start, as for a caller that owns the whole run.
+	Leased bool
 	// QueueCap is how many queued pages of one host are held in memory; the
 	// rest stay in the store and are loaded on demand. Default
 	// DefaultQueueCap (64).
@@ -75,6 +80,16 @@ type Refill struct {
 	AfterID int64
 	Limit   int
 	seq     uint64
+	gen     uint64 // the host's hold generation: a load from an older hold is discarded
+}
+
+// Pace is a host's pace as a lease carries it between holders, in the
+// scheduler's clock (store.HostPace). The zero value is the configured pace.
+type Pace struct {
+	NotBefore time.Time     // the next request may start then; zero = at once
+	Delay     time.Duration // the current delay; 0 = the configured one
+	Allowance int           // requests allowed in flight when below the configured cap; 0 = the cap
+	Failures  int           // connection failures in a row
 }
 
 // Scheduler holds the in-memory part of a run's frontier: a bounded queue
@@ -103,6 +118,8 @@ type host struct {
 	nextStart time.Time
 	lastStart time.Time
 	robots    bool // robots.txt known
+	held      bool // the scheduler may work on the host (Config.Leased)
+	gen       uint64
 
 	// The store may hold more queued pages than queue: all with ID > cursor.
 	overflow bool
@@ -172,7 +189,7 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 func (s *Scheduler) host(name string) *host {
 	h := s.hosts[name]
 	if h == nil {
-		h = &host{name: name, index: -1, delay: s.cfg.Delay, robots: !s.cfg.WaitForRobots}
+		h = &host{name: name, index: -1, delay: s.cfg.Delay, robots: !s.cfg.WaitForRobots, held: !s.cfg.Leased}
 		h.base = s.cfg.Delay
 		s.hosts[name] = h
 	}
@@ -180,10 +197,19 @@ func (s *Scheduler) host(name string) *host {
 }
 
 // Add takes newly admitted pages, in ID order. Pages of a host whose memory
-// queue is full stay in the store and come back through Refill.
-func (s *Scheduler) Add(pages []store.Page) {
+// queue is full stay in the store and come back through Refill. Pages of a
+// host the scheduler does not hold (Config.Leased) stay in the store too:
+// unheld reports whether there were any, so that the caller claims them.
+func (s *Scheduler) Add(pages []store.Page) (unheld bool) {
 	for _, p := range pages {
-		h := s.host(p.Host)
+		h := s.hosts[p.Host]
+		if h == nil && !s.cfg.Leased {
+			h = s.host(p.Host)
+		}
+		if h == nil || !h.held {
+			unheld = true
+			continue
+		}
 		if h.overflow || h.loading || len(h.queue) >= s.cfg.QueueCap {
 			h.overflow = true
 			h.seq++
@@ -195,6 +221,82 @@ func (s *Scheduler) Add(pages []store.Page) {
 		s.pending++
 		s.update(h)
 	}
+	return unheld
+}
+
+// Hold starts working on host, leased with pace p: its pages are loaded
+// from the store (Refills) and its requests paced from p. A host held
+// already is left as it is.
+func (s *Scheduler) Hold(hostName string, p Pace) {
+	h := s.host(hostName)
+	if h.held && s.cfg.Leased {
+		return
+	}
+	h.held = true
+	h.gen++
+	h.cursor = 0 // pages below the old cursor may have come back (retries, a lost hold)
+	h.nextStart = maxTime(h.nextStart, p.NotBefore)
+	if p.Delay > h.delay {
+		h.delay = p.Delay
+		h.need = max(h.need, s.cfg.RecoverAfter)
+		h.streak = 0
+	}
+	h.fails = max(h.fails, p.Failures)
+	s.MarkOverflow(hostName)
+	s.update(h)
+}
+
+// Release stops working on a held host (its lease is handed back or was
+// lost) and returns its pace. Its tasks in memory are dropped: they are
+// still queued in the store, retries with their attempts (DeferPages). Its
+// tasks in flight still end through Finish, which requeues nothing of a
+// host not held. A load in progress is discarded when it arrives.
+func (s *Scheduler) Release(hostName string) Pace {
+	h := s.hosts[hostName]
+	if h == nil || !h.held {
+		return Pace{}
+	}
+	p := s.pace(h)
+	h.held = false
+	h.gen++
+	s.pending -= len(h.queue) + len(h.delayed)
+	h.queue, h.delayed, h.notBefore = nil, nil, nil
+	h.overflow = false
+	h.seq++
+	s.track(h)
+	s.update(h)
+	return p
+}
+
+// HostPace returns the pace of a host, to hand on with its lease.
+func (s *Scheduler) HostPace(hostName string) Pace {
+	if h := s.hosts[hostName]; h != nil {
+		return s.pace(h)
+	}
+	return Pace{}
+}
+
+func (s *Scheduler) pace(h *host) Pace {
+	p := Pace{NotBefore: h.nextStart, Failures: h.fails}
+	if h.delay != s.cfg.Delay {
+		p.Delay = h.delay
+	}
+	if l := h.limitNow(s.cfg.ConcurrencyPerHost); l < s.cfg.ConcurrencyPerHost {
+		p.Allowance = l
+	}
+	return p
+}
+
+// Releasable returns the held hosts with nothing left to do in memory: no
+// task queued, waiting or in flight, and nothing more known in the store.
+func (s *Scheduler) Releasable() []string {
+	var out []string
+	for _, h := range s.hosts {
+		if h.held && h.inflight == 0 && len(h.queue) == 0 && len(h.delayed) == 0 && !h.overflow && !h.loading {
+			out = append(out, h.name)
+		}
+	}
+	return out
 }
 
 // MarkOverflow records that the store holds queued pages of host that are not
@@ -213,7 +315,7 @@ func (s *Scheduler) Refills() []Refill {
 	var out []Refill
 	for h := range s.due {
 		h.loading = true
-		out = append(out, Refill{Host: h.name, AfterID: h.cursor, Limit: s.cfg.QueueCap - len(h.queue), seq: h.seq})
+		out = append(out, Refill{Host: h.name, AfterID: h.cursor, Limit: s.cfg.QueueCap - len(h.queue), seq: h.seq, gen: h.gen})
 		s.track(h)
 	}
 	return out
@@ -238,8 +340,13 @@ func (s *Scheduler) track(h *host) {
 func (s *Scheduler) Refilled(r Refill, pages []store.Page) {
 	h := s.host(r.Host)
 	h.loading = false
+	if !h.held || h.gen != r.gen {
+		// Loaded under an older hold: the store may have changed since.
+		s.track(h)
+		return
+	}
 	for _, p := range pages {
-		h.queue = append(h.queue, Task{Page: p, Attempt: 1})
+		h.queue = append(h.queue, Task{Page: p, Attempt: p.Attempts + 1})
 		h.cursor = max(h.cursor, p.ID)
 	}
 	s.pending += len(pages)
@@ -307,6 +414,12 @@ func (s *Scheduler) Finish(t Task, f Finish) {
 	h := s.host(t.Page.Host)
 	h.inflight--
 	s.inflight--
+	if !h.held {
+		// Released or lost meanwhile: its pace went with the lease, and a
+		// retry is the store's (DeferPages).
+		s.update(h)
+		return
+	}
 	if !t.HostDown {
 		s.signal(h, t.Started, f)
 	}

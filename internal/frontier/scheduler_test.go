@@ -253,3 +253,66 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestLeasedHosts: a leased scheduler works only on the hosts it holds,
+// starts a held host from the pace its lease carried, drops a released
+// host's tasks, discards a load made under an earlier hold, and hands a
+// retried page's attempts on from the store.
+func TestLeasedHosts(t *testing.T) {
+	s := newScheduler(t, frontier.Config{Leased: true, ConcurrencyPerHost: 2, Delay: time.Second})
+	if unheld := s.Add(pages("a", 1, 2)); !unheld {
+		t.Fatal("Add of a host not held did not report it")
+	}
+	if ids := drain(s, t0); len(ids) != 0 || !s.Idle() {
+		t.Fatalf("tasks of a host not held: %v", ids)
+	}
+	s.Hold("a", frontier.Pace{NotBefore: t0.Add(time.Minute), Delay: 5 * time.Second})
+	r := s.Refills()
+	if len(r) != 1 || r[0].Host != "a" || r[0].AfterID != 0 {
+		t.Fatalf("refills after Hold = %+v, want one load of a from the start", r)
+	}
+	loaded := pages("a", 1, 3)
+	loaded[0].Attempts = 2 // retried twice by an earlier holder
+	s.Refilled(r[0], loaded)
+	if ids := drain(s, t0); len(ids) != 0 {
+		t.Fatalf("tasks before the lease's NotBefore: %v", ids)
+	}
+	task, ok := s.Next(t0.Add(time.Minute))
+	if !ok || task.Page.ID != 1 || task.Attempt != 3 {
+		t.Fatalf("first task = %+v, %v; want page 1 at attempt 3", task, ok)
+	}
+	if p := s.HostPace("a"); p.Delay != 5*time.Second || p.Allowance != 1 || !p.NotBefore.Equal(t0.Add(time.Minute+5*time.Second)) {
+		t.Errorf("pace = %+v, want the lease's 5s delay, one slot while slowed, next start a delay later", p)
+	}
+	if got := s.Releasable(); len(got) != 0 {
+		t.Errorf("releasable with work left: %v", got)
+	}
+
+	// Released: its queue goes, the task in flight ends without a retry.
+	s.Release("a")
+	s.Finish(task, frontier.Finish{At: t0.Add(time.Minute), RetryAt: t0.Add(2 * time.Minute)})
+	if !s.Idle() || s.Pending() != 0 {
+		t.Fatalf("after Release: idle %v, pending %d; want idle, nothing pending", s.Idle(), s.Pending())
+	}
+	if unheld := s.Add(pages("a", 4, 4)); !unheld {
+		t.Error("Add after Release took the page")
+	}
+
+	// A load started under one hold and answered after the next is stale.
+	s.Hold("a", frontier.Pace{})
+	stale := s.Refills()
+	s.Release("a")
+	s.Hold("a", frontier.Pace{})
+	s.Refilled(stale[0], pages("a", 1, 1))
+	if ids := drain(s, t0.Add(time.Hour)); len(ids) != 0 {
+		t.Errorf("tasks from a stale load: %v", ids)
+	}
+	fresh := s.Refills()
+	if len(fresh) != 1 {
+		t.Fatalf("refills after a stale load = %+v, want one", fresh)
+	}
+	s.Refilled(fresh[0], pages("a", 1, 1))
+	if ids := drain(s, t0.Add(time.Hour)); len(ids) != 1 {
+		t.Errorf("tasks after a fresh load: %v, want page 1", ids)
+	}
+}

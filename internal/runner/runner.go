@@ -201,7 +201,8 @@ func (r *Run) Crawl(ctx context.Context, c Crawler, onProgress func(crawl.Progre
 	if r.watch.enabled() {
 		res, err = r.crawlWatched(ctx, c, r.watch, onProgress)
 	} else {
-		res, err = c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress})
+		// A run is crawled by one process at a time (see Locking).
+		res, err = c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress, Exclusive: true})
 	}
 	if res == nil {
 		res = &crawl.Result{Stats: r.Initial.Stats}

@@ -92,7 +92,7 @@ func (r *Run) crawlWatched(ctx context.Context, c Crawler, w Watch, onProgress f
 		defer close(watched)
 		r.watchRun(cctx, w, cancel, &lastCommit, done)
 	}()
-	res, err := c.Run(cctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: func(p crawl.Progress) {
+	res, err := c.Run(cctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, Exclusive: true, OnProgress: func(p crawl.Progress) {
 		lastCommit.Store(now().UnixNano())
 		if onProgress != nil {
 			onProgress(p)
