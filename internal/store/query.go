@@ -106,3 +106,16 @@ func Project(data json.RawMessage, fields []string) (json.RawMessage, error) {
 	}
 	return append(b, '}'), nil
 }
+
+// MergeColumns returns a dataset's columns after a run declared columns:
+// the existing ones in their order, then the new ones in declared order,
+// and "_url" last. Every store keeps a dataset's columns by this rule.
+func MergeColumns(existing, columns []string) []string {
+	cols := slices.DeleteFunc(slices.Clone(existing), func(c string) bool { return c == "_url" })
+	for _, c := range columns {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return append(cols, "_url")
+}

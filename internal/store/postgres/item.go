@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -138,13 +137,7 @@ func upsertDataset(ctx context.Context, tx pgx.Tx, name string, columns []string
 			return fmt.Errorf("dataset %s: decode columns: %w", name, err)
 		}
 	}
-	cols = slices.DeleteFunc(cols, func(c string) bool { return c == "_url" })
-	for _, c := range columns {
-		if !slices.Contains(cols, c) {
-			cols = append(cols, c)
-		}
-	}
-	cols = append(cols, "_url")
+	cols = store.MergeColumns(cols, columns)
 	b, _ := json.Marshal(cols)
 	_, err = tx.Exec(ctx, `INSERT INTO datasets (name, columns, created_at, updated_at) VALUES ($1, $2, $3, $3)
 		ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, updated_at = excluded.updated_at`,

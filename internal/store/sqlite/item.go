@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/store"
@@ -87,13 +86,7 @@ func upsertDataset(ctx context.Context, tx *sql.Tx, name string, columns []strin
 			return fmt.Errorf("dataset %s: decode columns: %w", name, err)
 		}
 	}
-	cols = slices.DeleteFunc(cols, func(c string) bool { return c == "_url" })
-	for _, c := range columns {
-		if !slices.Contains(cols, c) {
-			cols = append(cols, c)
-		}
-	}
-	cols = append(cols, "_url")
+	cols = store.MergeColumns(cols, columns)
 	b, _ := json.Marshal(cols)
 	_, err = tx.ExecContext(ctx, `INSERT INTO datasets (name, columns, created_at, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, updated_at = excluded.updated_at`,
