@@ -127,8 +127,8 @@ fetch: {timeout: 300ms, retries: 3}
 		}
 		for i := len(starts) - probes; i < len(starts); i++ {
 			if gap := starts[i].Sub(starts[i-1]); gap < cooldown {
-				t.Errorf("%s: probe %d started %v after the request before it, want at least the cool-down %v",
-					h, i-(len(starts)-probes)+1, gap, cooldown)
+				t.Errorf("%s: probe %d started %v after the request before it, want at least the cool-down %v (starts after the first: %v)",
+					h, i-(len(starts)-probes)+1, gap, cooldown, offsets(starts))
 			}
 		}
 	}
@@ -160,4 +160,13 @@ fetch: {timeout: 300ms, retries: 3}
 			t.Errorf("%s failed as %s, want host_down, timeout or connect", u, class)
 		}
 	}
+}
+
+// offsets returns each time after the first, to show a sequence of starts.
+func offsets(ts []time.Time) []time.Duration {
+	out := make([]time.Duration, len(ts))
+	for i, t := range ts {
+		out[i] = t.Sub(ts[0])
+	}
+	return out
 }

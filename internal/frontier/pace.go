@@ -214,6 +214,11 @@ func (s *Scheduler) trip(h *host, started, at time.Time) {
 	case h.fails < s.cfg.BreakerThreshold:
 		return
 	default:
+		// The failure may reach the scheduler after another request to the
+		// host was handed out (the loop handles events in turn): the breaker
+		// opens no earlier than the last start, so that request is not taken
+		// for a probe and the first probe waits the cool-down after it.
+		at = maxTime(at, h.lastStart)
 		h.open, h.openedAt = true, at
 	}
 	h.nextStart = maxTime(h.nextStart, at.Add(s.cfg.BreakerCooldown))

@@ -193,3 +193,32 @@ func TestBreakerInFlightAtOpeningIsNoProbe(t *testing.T) {
 		t.Errorf("host state %+v after the failed probe, want down", got)
 	}
 }
+
+// TestBreakerFailureReportedLate: the failure that opens the breaker
+// arrived at t0 but reaches the scheduler after another request was
+// handed out at a later time (the engine handles events in turn). That
+// request is no probe, and the first probe waits the cool-down after it.
+func TestBreakerFailureReportedLate(t *testing.T) {
+	const cooldown = time.Second
+	s := newScheduler(t, frontier.Config{ConcurrencyPerHost: 2, BreakerThreshold: 1, BreakerCooldown: cooldown, BreakerProbes: 1})
+	s.Add(pages("a", 1, 10))
+	a, _ := s.Next(t0)
+	b, _ := s.Next(t0)
+	s.Done(b)
+	later := t0.Add(25 * time.Millisecond)
+	c, ok := s.Next(later)
+	if !ok {
+		t.Fatal("no request after a slot came free")
+	}
+	s.Finish(a, frontier.Finish{At: t0, Signal: frontier.SignalUnreachable}) // opens the breaker
+	s.Finish(c, frontier.Finish{At: later, Signal: frontier.SignalUnreachable})
+	if got := hostState(t, s, "a"); got.Down {
+		t.Fatal("host down: a request handed out before the opening was reported counted as a failed probe")
+	}
+	if got := drain(s, later.Add(cooldown-time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("probe %v started less than the cool-down after the last request", got)
+	}
+	if _, ok := s.Next(later.Add(cooldown)); !ok {
+		t.Fatal("no probe a cool-down after the last request")
+	}
+}
