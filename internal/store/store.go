@@ -55,7 +55,11 @@ type Store interface {
 	// Run returns the run with id. Returns ENOTFOUND if there is none.
 	Run(ctx context.Context, id int64) (*trawl.Run, error)
 
-	// FinishRun sets a final status and error message. Idempotent.
+	// FinishRun sets a final status and error message on a queued or
+	// running run. The first final status wins: on a run that has one
+	// already, FinishRun changes nothing and returns nil, so that the
+	// processes sharing a run may each end it. Returns ENOTFOUND for an
+	// unknown run, EINVALID for a status that is not final.
 	FinishRun(ctx context.Context, id int64, status trawl.RunStatus, errMsg string) error
 
 	// CommitPages commits a batch of page results in one transaction: for
