@@ -165,7 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	fc := fetch.New(fetch.Config{BlockPrivateNetworks: !cfg.AllowPrivateNetworks})
 	defer fc.Close()
-	engine, err := crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{
+	engine, err := crawl.New(st, fc, robots.New(fc, robots.Config{Shared: crawl.SharedRobots(st, ""), Logger: log}), crawl.Config{
 		Concurrency: cfg.Concurrency,
 		Observer:    m,
 		Logger:      log,
