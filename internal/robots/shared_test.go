@@ -133,8 +133,8 @@ func TestSharedFetchesOnceForAllCaches(t *testing.T) {
 func TestSharedClaimerDies(t *testing.T) {
 	t.Parallel()
 	b := setup(t, text("User-agent: *\nDisallow: /private\n"), robots.Config{})
-	shared := newSharedRecords(time.Now) // the claim expires in real time
-	const timeout = 50 * time.Millisecond  // a claim lasts twice as long
+	shared := newSharedRecords(time.Now)  // the claim expires in real time
+	const timeout = 50 * time.Millisecond // a claim lasts twice as long
 	if _, claimed, err := (sharedHandle{shared, "dead"}).Claim(t.Context(), originOf(b), 2*timeout); err != nil || !claimed {
 		t.Fatalf("claim of the dead process: %v, %v", claimed, err)
 	}
