@@ -178,7 +178,7 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 
 	fc := fetch.New(fetch.Config{})
 	defer fc.Close()
-	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
+	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{Shared: crawl.SharedRobots(db, ""), Logger: logger}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
 	if err != nil {
 		return err
 	}

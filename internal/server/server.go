@@ -278,7 +278,7 @@ func newCrawling(st store.Store, c crawling) (*crawling, error) {
 		return nil, err
 	}
 	c.fc = fetch.New(fetch.Config{BlockPrivateNetworks: !c.AllowPrivateNetworks})
-	engine, err := crawl.New(st, c.fc, robots.New(c.fc, robots.Config{}), crawl.Config{
+	engine, err := crawl.New(st, c.fc, robots.New(c.fc, robots.Config{Shared: crawl.SharedRobots(st, ""), Logger: c.Logger}), crawl.Config{
 		Concurrency: c.Concurrency,
 		LeaseTTL:    c.LeaseTTL,
 		Observer:    c.m,

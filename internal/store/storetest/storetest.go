@@ -76,6 +76,10 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("LeasePace", func(t *testing.T) { t.Parallel(); testLeasePace(t, open) })
 	t.Run("LeaseNeedsQueuedPages", func(t *testing.T) { t.Parallel(); testLeaseNeedsQueuedPages(t, open(t, nil)) })
 	t.Run("DeferPages", func(t *testing.T) { t.Parallel(); testDeferPages(t, open) })
+	t.Run("RobotsClaim", func(t *testing.T) { t.Parallel(); testRobotsClaim(t, open) })
+	t.Run("RobotsClaimExpiry", func(t *testing.T) { t.Parallel(); testRobotsClaimExpiry(t, open) })
+	t.Run("RobotsClaimConcurrently", func(t *testing.T) { t.Parallel(); testRobotsClaimConcurrently(t, open(t, nil)) })
+	t.Run("RobotsInvalid", func(t *testing.T) { t.Parallel(); testRobotsInvalid(t, open(t, nil)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
