@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -427,5 +428,135 @@ func TestWorkersCancel(t *testing.T) {
 	}
 	if end.Stats.Pages >= hosts*pages {
 		t.Errorf("the run crawled all %d pages before the cancel landed: the test proves nothing", end.Stats.Pages)
+	}
+}
+
+// cutProxy forwards loopback TCP connections to a server until it is cut:
+// then every connection through it is closed and new ones are refused,
+// as when a network partition separates a worker from its database.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.setCut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.cut {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
+	}
+}
+
+// TestWorkerLosesDatabase: the only worker of a run loses its database for
+// a few seconds in the middle of the crawl. It says so in its log and on
+// /readyz (503), retries, and once the database answers again finishes the
+// run: succeeded, with exactly one item per page.
+func TestWorkerLosesDatabase(t *testing.T) {
+	t.Parallel()
+	const hosts, pages = 4, 60
+	dsn := pgtest.Schema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	web := newFleetWeb(t, hosts, pages, 10*time.Millisecond)
+	dir := t.TempDir()
+	svc := startService(t, dir, "--db", dsn, "--max-runs", "0", "--allow-private-networks")
+	w := startWorker(t, dir, u.String(), "--concurrency", "4", "--max-runs", "1")
+	svc.putSpider(t, "cut", web.spider("cut", 2, 30*time.Millisecond))
+	run := svc.startRun(t, "cut")
+	svc.waitPages(t, run.ID, hosts*pages/4, 60*time.Second)
+
+	proxy.setCut(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(w.probes + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d 10s after the database was cut", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	if r := svc.run(t, run.ID); r.Status != "running" {
+		t.Fatalf("run is %s while its worker cannot reach the database, want running", r.Status)
+	}
+	proxy.setCut(false)
+
+	end := svc.waitRun(t, run.ID, 90*time.Second)
+	if end.Status != "succeeded" || end.Stats.Pages != hosts*pages || end.Stats.Items != hosts*pages {
+		t.Fatalf("run ended %s with %d pages and %d items, want succeeded, %d, %d (%s)\n%s",
+			end.Status, end.Stats.Pages, end.Stats.Items, hosts*pages, hosts*pages, end.Error, w.logs())
+	}
+	seen := map[string]bool{}
+	for _, title := range svc.itemTitles(t, "cut") {
+		if seen[title] {
+			t.Errorf("duplicate item %q", title)
+		}
+		seen[title] = true
+	}
+	if len(seen) != hosts*pages {
+		t.Errorf("dataset has %d items, want %d", len(seen), hosts*pages)
+	}
+	resp, err := http.Get(w.probes + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz = %d after the database came back, want 200", resp.StatusCode)
+	}
+	if logs := w.logs(); !strings.Contains(logs, "retry") {
+		t.Errorf("the worker's log does not say it retries:\n%s", logs)
 	}
 }

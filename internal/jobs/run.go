@@ -125,9 +125,15 @@ func (s *Service) crawl(ctx, crawlCtx context.Context, r *runner.Run, engine run
 	if err != nil {
 		return fmt.Errorf("record the end of run %d: %w", r.ID(), err)
 	}
-	s.log.Info("run ended", "run", r.ID(), "end", out.End, "pages", out.Result.Stats.Pages, "items", out.Result.Stats.Items, "error", out.Err)
+	s.log.Info("run ended", "run", r.ID(), "end", out.End.String(), "pages", out.Result.Stats.Pages, "items", out.Result.Stats.Items, "error", out.Err)
 	switch out.End {
 	case runner.Interrupted:
+		if crawlCtx.Err() == nil && out.Err != nil {
+			// The crawl of a shared run stopped on an error of its own (a
+			// lost database): the run stays running for the other
+			// processes, and River retries the job with its backoff.
+			return fmt.Errorf("crawl of run %d stopped: %w", r.ID(), out.Err)
+		}
 		// Shutdown: the run stays running and its job available, so that
 		// the next start resumes it at once.
 		return river.JobSnooze(0)

@@ -138,7 +138,7 @@ func (s *Service) join(ctx context.Context, id int64) {
 		return
 	}
 	if out.End != runner.Interrupted {
-		s.log.Info("run ended", "run", id, "end", out.End, "pages", out.Result.Stats.Pages, "items", out.Result.Stats.Items, "error", out.Err)
+		s.log.Info("run ended", "run", id, "end", out.End.String(), "pages", out.Result.Stats.Pages, "items", out.Result.Stats.Items, "error", out.Err)
 	} else if out.Err != nil && ctx.Err() == nil && !errors.Is(out.Err, context.Canceled) {
 		s.log.Warn("joined run stopped here; the other processes go on", "run", id, "error", out.Err)
 	}

@@ -257,6 +257,15 @@ func (r *Run) Finish(ctx context.Context, res *crawl.Result, runErr error) (*Out
 	if r.Origin == Joined || errors.Is(r.stopped, errEndedElsewhere) {
 		return r.finishPart(ctx, res, runErr)
 	}
+	if r.shared && r.stopped == nil && runErr != nil {
+		// A shared run's store is a database server: an error of this
+		// process's crawl (a lost connection, most likely) does not fail
+		// the run, which the other processes go on crawling; the caller
+		// takes it up again later.
+		if end, err := classify(ctx, runErr); end == Failed {
+			return &Outcome{RunID: r.ID(), End: Interrupted, Result: res, Err: err}, nil
+		}
+	}
 	if r.stopped != nil && runErr != nil {
 		// The watcher stopped the crawl: that, not ctx, says why.
 		sctx, cancel := context.WithCancelCause(ctx)
