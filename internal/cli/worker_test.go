@@ -138,7 +138,7 @@ type logLine struct {
 func startWorker(t *testing.T, dir, dsn string, args ...string) *worker {
 	t.Helper()
 	cmd := trawlCmd(t, dir, append([]string{"worker", "--db", dsn, "--addr", "127.0.0.1:0", "--allow-private-networks",
-		"--lease-ttl", "3s", "--shutdown-timeout", "5s", "--log-format", "json", "--log-level", "debug"}, args...)...)
+		"--lease-ttl", "6s", "--shutdown-timeout", "5s", "--log-format", "json", "--log-level", "debug"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -119,6 +119,7 @@ func (l *leaser) run(ctx context.Context) {
 			for h := range l.held {
 				hosts = append(hosts, h)
 			}
+			start := time.Now()
 			lost, err := l.c.e.store.RenewHosts(ctx, l.c.run.ID, l.worker, hosts, cfg.LeaseTTL)
 			if err != nil {
 				l.send(event{err: fmt.Errorf("renew host leases: %w", err)})
@@ -127,6 +128,7 @@ func (l *leaser) run(ctx context.Context) {
 			for _, h := range lost {
 				delete(l.held, h)
 			}
+			l.extend(start, hosts, lost)
 			if len(lost) > 0 && !l.send(event{lost: lost}) {
 				return
 			}
@@ -143,6 +145,11 @@ func (l *leaser) run(ctx context.Context) {
 				for _, r := range rel {
 					delete(l.held, r.Host)
 				}
+				l.c.pausesMu.Lock()
+				for _, r := range rel {
+					delete(l.c.leaseUntil, r.Host)
+				}
+				l.c.pausesMu.Unlock()
 			}
 			if n == 0 {
 				continue
@@ -160,13 +167,17 @@ func (l *leaser) run(ctx context.Context) {
 }
 
 func (l *leaser) claimHosts(ctx context.Context, n int, checkEnd bool) (*claimed, error) {
+	start := time.Now()
 	leases, err := l.c.e.store.ClaimHosts(ctx, l.c.run.ID, l.worker, n, l.c.e.cfg.LeaseTTL)
 	if err != nil {
 		return nil, fmt.Errorf("claim hosts: %w", err)
 	}
-	for _, le := range leases {
+	hosts := make([]string, len(leases))
+	for i, le := range leases {
 		l.held[le.Host] = le.Pace
+		hosts[i] = le.Host
 	}
+	l.extend(start, hosts, nil)
 	got := &claimed{leases: leases}
 	if len(leases) == 0 && checkEnd {
 		left, err := l.c.e.store.QueuedHosts(ctx, l.c.run.ID)
@@ -176,6 +187,26 @@ func (l *leaser) claimHosts(ctx context.Context, n int, checkEnd bool) (*claimed
 		got.empty = len(left) == 0
 	}
 	return got, nil
+}
+
+// extend records that the leases of hosts, but not those lost, last at
+// least until start + the TTL, less a margin of a tenth of the TTL for the
+// requests started just before (crawler.leaseUntil). An exclusive run has
+// no one to hand its hosts to and skips it.
+func (l *leaser) extend(start time.Time, hosts, lost []string) {
+	if l.worker == ExclusiveWorker {
+		return
+	}
+	ttl := l.c.e.cfg.LeaseTTL
+	until := start.Add(ttl - ttl/10)
+	l.c.pausesMu.Lock()
+	defer l.c.pausesMu.Unlock()
+	for _, h := range hosts {
+		l.c.leaseUntil[h] = until
+	}
+	for _, h := range lost {
+		delete(l.c.leaseUntil, h)
+	}
 }
 
 // close stops the leaser and returns the hosts it still leases, with the

@@ -205,7 +205,7 @@ politeness: {concurrency_per_host: 2, delay: 100ms, robots: ignore}
 		t.Cleanup(fc.Close)
 		e := mustEngine(t, open(), fc, robots.New(fc, robots.Config{}), crawl.Config{
 			Concurrency: 8, Worker: worker, MaxHosts: 2, Observer: seen[worker], Logger: slog.New(logs),
-			LeaseTTL: 3 * time.Second, LeaseRenew: time.Second, ClaimInterval: 20 * time.Millisecond,
+			LeaseTTL: 6 * time.Second, LeaseRenew: time.Second, ClaimInterval: 20 * time.Millisecond,
 		})
 		go func() {
 			res, err := e.Run(ctx, crawl.RunParams{Spider: sp, Run: run})

@@ -50,6 +50,13 @@ type crawler struct {
 	// lost holds the hosts whose lease was lost: a worker starts no
 	// request to them, whatever the loop handed out before it knew.
 	lost map[string]bool // under pausesMu
+	// leaseUntil holds, for the hosts of a shared run, until when their
+	// lease surely lasts as far as this process knows: the start of the
+	// last claim or renewal that covered it, plus the TTL (the store's
+	// expiry is later). A renewal held up (a slow or unreachable
+	// database) lets it pass, and a worker then starts no request to the
+	// host: another process may hold it by now.
+	leaseUntil map[string]time.Time // under pausesMu
 
 	// The run's host leases, owned by the loop: held are the hosts the
 	// scheduler works on; waiting are hosts claimed while requests of an
@@ -116,7 +123,8 @@ func newCrawler(e *Engine, p RunParams) (*crawler, error) {
 	}
 	return &crawler{
 		worker:   worker,
-		lost:     map[string]bool{},
+		lost:       map[string]bool{},
+		leaseUntil: map[string]time.Time{},
 		held:     map[string]bool{},
 		waiting:  map[string]store.HostPace{},
 		perHost:  map[string]int{},

@@ -378,6 +378,11 @@ func (c *crawler) mayStart(t frontier.Task) (time.Time, bool) {
 	if c.lost[t.Page.Host] {
 		return time.Time{}, false
 	}
+	if until, ok := c.leaseUntil[t.Page.Host]; ok && time.Now().After(until) {
+		// The lease was not renewed in time: another process may hold
+		// the host by now. The page stays queued.
+		return time.Time{}, false
+	}
 	until := c.pauses[t.Page.Host]
 	if c.e.cfg.Clock.Now().Before(until) {
 		return until, false
