@@ -225,6 +225,29 @@ func insertPages(ctx context.Context, tx pgx.Tx, runID int64, urls []store.NewUR
 	if len(pages) == 0 {
 		return nil, nil
 	}
+	// Leave out the URLs the run has already, with a read that waits for
+	// no lock. Left to the insert's conflict check, a URL whose row a
+	// concurrent commit is marking done makes the insert wait for that
+	// commit, which may itself be waiting for a URL this one inserted: a
+	// deadlock, frequent when several workers commit one run's pages.
+	known, err := knownURLs(ctx, tx, runID, pages)
+	if err != nil {
+		return nil, err
+	}
+	if len(known) > 0 {
+		kept := pages[:0]
+		keptRaws := raws[:0]
+		for i, pg := range pages {
+			if !known[pg.Key] {
+				kept = append(kept, pg)
+				keptRaws = append(keptRaws, raws[i])
+			}
+		}
+		pages, raws = kept, keptRaws
+		if len(pages) == 0 {
+			return nil, nil
+		}
+	}
 	rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('pages', 'id')) FROM generate_series(1, $1)`, len(pages))
 	if err != nil {
 		return nil, err
@@ -257,6 +280,27 @@ func insertPages(ctx context.Context, tx pgx.Tx, runID int64, urls []store.NewUR
 		_, ok := slices.BinarySearch(inserted, pg.ID)
 		return !ok
 	}), nil
+}
+
+// knownURLs returns the keys of pages the run has already.
+func knownURLs(ctx context.Context, tx pgx.Tx, runID int64, pages []store.Page) (map[string]bool, error) {
+	keys := make([]string, len(pages))
+	for i, pg := range pages {
+		keys[i] = pg.Key
+	}
+	rows, err := tx.Query(ctx, `SELECT url FROM pages WHERE run_id = $1 AND url = ANY($2::text[])`, runID, keys)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(found))
+	for _, k := range found {
+		known[k] = true
+	}
+	return known, nil
 }
 
 // addStats adds delta to the run's statistics with increments and returns

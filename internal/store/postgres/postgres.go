@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -139,6 +140,14 @@ func (db *DB) inTx(ctx context.Context, f func(tx pgx.Tx) error) error {
 		err := pgx.BeginFunc(ctx, db.pool, f)
 		if err == nil || !retryable(err) || attempt == 5 {
 			return writeError(err)
+		}
+		// Apart, at random, so that the two transactions do not meet
+		// again at once: 1-2 ms, doubling with each attempt.
+		wait := time.Duration(1<<(attempt-1)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return writeError(err)
+		case <-time.After(wait + rand.N(wait)):
 		}
 	}
 }
