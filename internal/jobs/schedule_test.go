@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,5 +118,55 @@ func TestCatchUpOnce(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if got := len(e.runsOf("daily")); got != 1 {
 		t.Errorf("%d runs after a second start, want still 1 (no second catch-up)", got)
+	}
+}
+
+// TestScheduleFiresOnceAcrossProcesses: three services on one PostgreSQL
+// database (a serve and two workers) each know a spider's schedule, but
+// it fires once per period, from River's leader. The spider gets its
+// schedule after the services started, through one of them only (as the
+// API does): the others learn it from their sweep, so it fires whichever
+// is the leader.
+func TestScheduleFiresOnceAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	const period = time.Second
+	e := newPGEnv(t)
+	s := newSite(t, 2, 0)
+	var svcs []*jobs.Service
+	for range 3 {
+		cfg := e.config()
+		cfg.SweepInterval = 200 * time.Millisecond
+		jobs.SetScheduleFunc(&cfg, func(*spider.Spider) river.PeriodicSchedule { return river.PeriodicInterval(period) })
+		svcs = append(svcs, e.start(cfg))
+	}
+	e.put("once", s, "schedule: \"@every 1h\"\n")
+	if err := svcs[0].SyncSchedule(context.Background(), "once"); err != nil {
+		t.Fatal(err)
+	}
+	// River elects its leader within a few seconds of the start.
+	deadline := time.Now().Add(30 * time.Second)
+	runs := e.runsOf("once")
+	for ; len(runs) < 4; runs = e.runsOf("once") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs after 30s of a schedule every %v across three services, want 4", len(runs), period)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	created := make([]time.Time, len(runs))
+	for i, r := range runs {
+		created[i] = r.CreatedAt
+	}
+	slices.SortFunc(created, time.Time.Compare)
+	for i := 1; i < len(created); i++ {
+		if gap := created[i].Sub(created[i-1]); gap < period/2 {
+			t.Errorf("runs %d and %d were created %v apart: the schedule fired more than once in a period", i-1, i, gap)
+		}
+	}
+	var skipped int64
+	for _, svc := range svcs {
+		skipped += svc.SkippedFires()
+	}
+	if skipped != 0 {
+		t.Errorf("%d fires skipped: a fire met a run of another fire of the same period", skipped)
 	}
 }
