@@ -37,25 +37,30 @@ type politeLog struct {
 	peak     map[string]int
 	starts   map[string][]time.Time
 	hits     map[string]int // host + URI
-	// accepted holds when each connection (by remote address) was
-	// accepted, until its first request: that request started when the
-	// client dialed, not when it arrived after the handshake, which under
-	// load may be much later and would make the next gap look short.
-	accepted map[string]time.Time
+	acceptLog
+}
+
+// acceptLog records when each connection of a test server was accepted,
+// until its first request: that request started when the client dialed,
+// not when it arrived after the handshake, which under load may be much
+// later and would make the next gap between starts look short.
+type acceptLog struct {
+	acceptMu sync.Mutex
+	accepted map[string]time.Time // by remote address
 }
 
 // server starts a loopback server of handler whose connections' accept
 // times the log records.
-func (l *politeLog) server(t *testing.T, handler http.Handler) *httptest.Server {
+func (l *acceptLog) server(t *testing.T, handler http.Handler) *httptest.Server {
 	s := httptest.NewUnstartedServer(handler)
 	s.Config.ConnState = func(c net.Conn, st http.ConnState) {
 		if st == http.StateNew {
-			l.mu.Lock()
+			l.acceptMu.Lock()
 			if l.accepted == nil {
 				l.accepted = map[string]time.Time{}
 			}
 			l.accepted[c.RemoteAddr().String()] = time.Now()
-			l.mu.Unlock()
+			l.acceptMu.Unlock()
 		}
 	}
 	s.Start()
@@ -64,9 +69,10 @@ func (l *politeLog) server(t *testing.T, handler http.Handler) *httptest.Server 
 }
 
 // startOf returns when request r started as the server can tell: its
-// connection's accept time for the first request on it, else now. l.mu
-// must be held.
-func (l *politeLog) startOf(r *http.Request) time.Time {
+// connection's accept time for the first request on it, else now.
+func (l *acceptLog) startOf(r *http.Request) time.Time {
+	l.acceptMu.Lock()
+	defer l.acceptMu.Unlock()
 	if at, ok := l.accepted[r.RemoteAddr]; ok {
 		delete(l.accepted, r.RemoteAddr)
 		return at

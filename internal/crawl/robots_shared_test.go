@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +37,7 @@ type chainSite struct {
 	hits    map[string]int // host + URI
 	starts  map[string][]time.Time
 	secrets int
+	acceptLog
 }
 
 func (s *chainSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +52,7 @@ func (s *chainSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.secrets++
 	}
 	s.hits[r.Host+r.URL.RequestURI()]++
-	s.starts[r.Host] = append(s.starts[r.Host], time.Now())
+	s.starts[r.Host] = append(s.starts[r.Host], s.startOf(r))
 	var c, i int
 	if _, err := fmt.Sscanf(r.URL.Path, "/c/%d/%d", &c, &i); err != nil {
 		http.NotFound(w, r)
@@ -126,8 +127,7 @@ func enginesShareRobots(t *testing.T, open func() store.Store) {
 	site := &chainSite{length: length, robots: map[string]int{}, hits: map[string]int{}, starts: map[string][]time.Time{}}
 	var starts, names []string
 	for range hosts {
-		s := httptest.NewServer(site)
-		t.Cleanup(s.Close)
+		s := site.server(t, site)
 		site.hosts = append(site.hosts, strings.TrimPrefix(s.URL, "http://"))
 	}
 	for c := range chains {
@@ -234,6 +234,7 @@ politeness: {concurrency_per_host: 2}
 		}
 	}
 	for h, ss := range site.starts {
+		slices.SortFunc(ss, time.Time.Compare) // an accept time may precede an earlier arrival
 		// The delay runs from when the scheduler hands a request out. A
 		// host's first request is handed out before its robots.txt is
 		// known, so the server sees it late by the robots.txt lookup
