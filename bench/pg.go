@@ -114,12 +114,16 @@ func startPostgres(ctx context.Context, keep bool, progress func(string, ...any)
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", port, dir)
+	// pg_stat_statements says where the server spent its time (pgServer.topStatements).
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_preload_libraries=pg_stat_statements", port, dir)
 	if err := s.command(ctx, filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w; server log: %s", err, tail(filepath.Join(dir, "log"), 600))
 	}
 	s.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	if _, err := s.query(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		progress("no pg_stat_statements, the statements are not reported: %v\n", err)
+	}
 	progress("PostgreSQL %s on 127.0.0.1:%d in %s\n", filepath.Base(filepath.Dir(bin)), port, dir)
 	return s, nil
 }
@@ -188,9 +192,13 @@ func (s *pgServer) stop() {
 	os.RemoveAll(s.dir)
 }
 
-// query runs sql on the maintenance database and returns its unaligned, tuples-only output.
+// fieldSep separates the columns of query's output: a byte no SQL text holds.
+const fieldSep = "\x1f"
+
+// query runs sql on the maintenance database and returns its unaligned, tuples-only output,
+// columns separated by fieldSep.
 func (s *pgServer) query(ctx context.Context, sql string) (string, error) {
-	cmd := exec.CommandContext(ctx, s.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", s.admin, "-c", sql)
+	cmd := exec.CommandContext(ctx, s.psql, "-X", "-q", "-At", "-F", fieldSep, "-v", "ON_ERROR_STOP=1", "-d", s.admin, "-c", sql)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -311,4 +319,46 @@ func parseProcStat(b []byte) (procStat, error) {
 		}
 	}
 	return st, nil
+}
+
+// pgStatement is one statement's share of the server's time in one database.
+type pgStatement struct {
+	Calls   int64   `json:"calls"`
+	TotalMS float64 `json:"total_ms"`
+	Rows    int64   `json:"rows"`
+	Query   string  `json:"query"` // normalised by pg_stat_statements, whitespace collapsed, cut at 160 characters
+}
+
+// topStatements returns the n statements of database name that took the most execution time,
+// from pg_stat_statements, or nil when the extension is missing.
+func (s *pgServer) topStatements(ctx context.Context, name string, n int) []pgStatement {
+	out, err := s.query(ctx, fmt.Sprintf(`SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '%s')
+ORDER BY total_exec_time DESC LIMIT %d`, name, n))
+	if err != nil {
+		return nil
+	}
+	return parseStatements(out)
+}
+
+// parseStatements parses topStatements' psql output: calls, total time, rows and query per line.
+func parseStatements(out string) []pgStatement {
+	var sts []pgStatement
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.SplitN(line, fieldSep, 4)
+		if len(f) != 4 {
+			continue
+		}
+		var st pgStatement
+		var err1, err2, err3 error
+		st.Calls, err1 = strconv.ParseInt(f[0], 10, 64)
+		st.TotalMS, err2 = strconv.ParseFloat(f[1], 64)
+		st.Rows, err3 = strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		st.Query = f[3]
+		sts = append(sts, st)
+	}
+	return sts
 }

@@ -126,6 +126,8 @@ type scaleResult struct {
 	Duplicates        int     `json:"duplicates"`
 	MaxInFlightByHost int     `json:"max_in_flight_per_host"`
 	MinStartGapMS     float64 `json:"min_start_gap_ms"` // -1: no host got two requests
+	// Statements are the run database's statements that took the most time (pg_stat_statements).
+	Statements []pgStatement `json:"statements,omitempty"`
 }
 
 // scaleReport is the JSON output of the scale-out scenario.
@@ -296,6 +298,7 @@ func measureScale(ctx context.Context, o options, bin string, pg *pgServer, c sc
 	r.PostgresCPU = m.pgCPU.Seconds()
 	r.PeakRSSKiB, r.SumPeakRSSKiB = m.peakRSS, m.sumRSS
 	r.Commits = m.commits
+	r.Statements = m.top
 	if r.RunSeconds > 0 {
 		r.CommitsPerSec = float64(m.commits) / r.RunSeconds
 	}
@@ -337,6 +340,7 @@ type crawlMeasure struct {
 	peakRSS int64         // KiB
 	sumRSS  int64         // KiB
 	commits int64
+	top     []pgStatement
 }
 
 // pages returns the run's stats.pages.
@@ -362,6 +366,9 @@ func (m *crawlMeasure) addUsage(ps *os.ProcessState) {
 	}
 }
 
+// topStatements is the number of statements reported per PostgreSQL measurement.
+const topStatements = 4
+
 // pgBaseline reads the database's commit count and the server's CPU before a crawl; the returned
 // function reads them again after it and stores the differences in m.
 func pgBaseline(ctx context.Context, pg *pgServer, dbName string, m *crawlMeasure) (func() error, error) {
@@ -381,6 +388,7 @@ func pgBaseline(ctx context.Context, pg *pgServer, dbName string, m *crawlMeasur
 			return err
 		}
 		m.commits = c1 - c0
+		m.top = pg.topStatements(ctx, dbName, topStatements)
 		if pg.own() {
 			cpu1, err := pg.cpu()
 			if err != nil {
@@ -642,6 +650,15 @@ func writeScaleTable(w io.Writer, rep scaleReport) error {
 		r := rep.Results[0]
 		fmt.Fprintf(w, "politeness floor (slowest host's delay / per-host %d): %.2fs; floor = max(politeness floor, total delay / min(hosts × per-host, processes × concurrency))\n",
 			rep.PerHost, r.PolitenessFloor)
+	}
+	for _, r := range rep.Results {
+		if len(r.Statements) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s, run %d: PostgreSQL's busiest statements (pg_stat_statements)\n", r.Config, r.Run)
+		for _, st := range r.Statements {
+			fmt.Fprintf(w, "  %8.0f ms %8d calls %9d rows  %s\n", st.TotalMS, st.Calls, st.Rows, st.Query)
+		}
 	}
 	return nil
 }

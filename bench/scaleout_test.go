@@ -281,3 +281,19 @@ func TestWorkerProcess(t *testing.T) {
 		t.Error("stop of a worker that failed: no error")
 	}
 }
+
+func TestParseStatements(t *testing.T) {
+	t.Parallel()
+	out := "12\x1f3456.5\x1f12\x1fSELECT a | b FROM t WHERE x = $1\n" +
+		"bad line\n" +
+		"x\x1f1\x1f1\x1fq\n" +
+		"7\x1f0.25\x1f0\x1fCOMMIT"
+	got := parseStatements(out)
+	want := []pgStatement{
+		{Calls: 12, TotalMS: 3456.5, Rows: 12, Query: "SELECT a | b FROM t WHERE x = $1"},
+		{Calls: 7, TotalMS: 0.25, Rows: 0, Query: "COMMIT"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseStatements = %+v, want %+v", got, want)
+	}
+}
