@@ -36,6 +36,7 @@ const (
 const (
 	statusImpolite   = "impolite"   // a host saw more requests in flight, or closer together, than its limits
 	statusIncomplete = "incomplete" // the server did not serve every page
+	statusDuplicates = "duplicates" // a page was fetched more than once (no fault asks for a retry here)
 )
 
 // scaleOptions are the knobs of the scale-out scenario.
@@ -322,6 +323,8 @@ func measureScale(ctx context.Context, o options, bin string, pg *pgServer, c sc
 		r.Status, r.Error = statusFailed, fmt.Sprintf("run ended %s: %s", m.run.Status, m.run.Error)
 	case st.PagesServed < st.ExpectedPages:
 		r.Status, r.Error = statusIncomplete, fmt.Sprintf("%d of %d pages served", st.PagesServed, st.ExpectedPages)
+	case st.Duplicates > 0:
+		r.Status, r.Error = statusDuplicates, fmt.Sprintf("%d repeated fetches of a page", st.Duplicates)
 	default:
 		r.Status = statusOK
 	}
