@@ -87,6 +87,17 @@ func (c scaleConfig) dbName(run int) string {
 	return fmt.Sprintf("bench_run_%d", run)
 }
 
+// dirName is the work directory of the configuration's run-th measurement.
+func (c scaleConfig) dirName(run int) string {
+	switch c.Mode {
+	case modeRunSQLite:
+		return fmt.Sprintf("run-sqlite-%d", run)
+	case modeRunPostgres:
+		return fmt.Sprintf("run-postgres-%d", run)
+	}
+	return fmt.Sprintf("workers%d-%d", c.Workers, run)
+}
+
 // scaleConfigs returns the configurations in the order they are measured.
 func scaleConfigs(workers []int) []scaleConfig {
 	cs := []scaleConfig{{Mode: modeRunSQLite}, {Mode: modeRunPostgres}}
@@ -221,7 +232,7 @@ func runScaleOut(ctx context.Context, o options, stdout, progress io.Writer) (sc
 				rep.Results = append(rep.Results, r)
 				continue
 			}
-			dir := filepath.Join(work, strings.NewReplacer(" ", "-", ",", "", "+", "").Replace(c.String())+"-"+strconv.Itoa(run))
+			dir := filepath.Join(work, c.dirName(run))
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return rep, fmt.Errorf("create run directory: %w", err)
 			}

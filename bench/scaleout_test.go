@@ -57,10 +57,14 @@ func TestParseFlagsScaleOut(t *testing.T) {
 
 func TestScaleConfigs(t *testing.T) {
 	t.Parallel()
-	var names, dbs []string
+	var names, dbs, dirs []string
 	for _, c := range scaleConfigs([]int{1, 2}) {
 		names = append(names, c.String())
 		dbs = append(dbs, c.dbName(3))
+		dirs = append(dirs, c.dirName(3))
+	}
+	if !slices.Equal(dirs, []string{"run-sqlite-3", "run-postgres-3", "workers1-3", "workers2-3"}) {
+		t.Errorf("directories %q", dirs)
 	}
 	want := []string{"trawl run, SQLite", "trawl run, PostgreSQL", "serve + 1 worker", "serve + 2 workers"}
 	if !slices.Equal(names, want) {
