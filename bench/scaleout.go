@@ -380,6 +380,11 @@ func (m *crawlMeasure) addUsage(ps *os.ProcessState) {
 	}
 }
 
+// scalePoll is how often the run is polled for its final status. Its times come from the run
+// (started_at, finished_at), not from the polling; every GET is a transaction on the run's database,
+// so polling more often would add to the commits measured.
+const scalePoll = 250 * time.Millisecond
+
 // topStatements is the number of statements reported per PostgreSQL measurement.
 const topStatements = 4
 
@@ -592,7 +597,7 @@ func crawlWithWorkers(ctx context.Context, o options, bin string, pg *pgServer, 
 	if err != nil {
 		return m, err
 	}
-	run, end, err := c.waitRun(waitCtx, run.ID, 20*time.Millisecond)
+	run, end, err := c.waitRun(waitCtx, run.ID, scalePoll)
 	m.run = run
 	if err != nil {
 		return m, err
