@@ -128,6 +128,8 @@ type scaleResult struct {
 	SpeedupVsOne      float64 `json:"speedup_vs_1_worker,omitempty"`
 	CPUSeconds        float64 `json:"cpu_s"`                    // user + system of every trawl process
 	PostgresCPU       float64 `json:"postgres_cpu_s,omitempty"` // the bench's own PostgreSQL server, all processes
+	BenchCPU          float64 `json:"bench_cpu_s"`              // the bench's own process (the simulated web) during the crawl
+	MachineBusy       float64 `json:"machine_busy"`             // fraction of all CPUs busy during the crawl, other work included
 	PeakRSSKiB        int64   `json:"peak_rss_kib"`             // the largest peak RSS of one trawl process
 	SumPeakRSSKiB     int64   `json:"sum_peak_rss_kib"`         // the peaks of all trawl processes added up
 	Commits           int64   `json:"commits,omitempty"`        // pg_stat_database.xact_commit delta of the run's database
@@ -310,6 +312,7 @@ func measureScale(ctx context.Context, o options, bin string, pg *pgServer, c sc
 	r.PostgresCPU = m.pgCPU.Seconds()
 	r.PeakRSSKiB, r.SumPeakRSSKiB = m.peakRSS, m.sumRSS
 	r.Commits = m.commits
+	r.BenchCPU, r.MachineBusy = m.window.benchCPU().Seconds(), m.window.machineBusy()
 	r.Statements = m.top
 	if r.RunSeconds > 0 {
 		r.CommitsPerSec = float64(m.commits) / r.RunSeconds
@@ -355,6 +358,86 @@ type crawlMeasure struct {
 	sumRSS  int64         // KiB
 	commits int64
 	top     []pgStatement
+	window  cpuWindow // the bench's own CPU and the machine's, over the crawl
+}
+
+// cpuWindow is the CPU used during a crawl by the bench's own process (the simulated web, mostly)
+// and by the whole machine (every process, other work included).
+type cpuWindow struct {
+	self0, self1      time.Duration
+	busy0, busy1      int64 // /proc/stat ticks, all CPUs
+	total0, total1    int64
+	started, finished bool
+}
+
+// selfCPU returns the user + system time of the bench's process so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (w *cpuWindow) begin() {
+	w.self0 = selfCPU()
+	w.busy0, w.total0, _ = machineTicks()
+	w.started = true
+}
+
+func (w *cpuWindow) end() {
+	if !w.started {
+		return
+	}
+	w.self1 = selfCPU()
+	w.busy1, w.total1, _ = machineTicks()
+	w.finished = true
+}
+
+// benchCPU returns the bench process's CPU over the window.
+func (w cpuWindow) benchCPU() time.Duration {
+	if !w.finished {
+		return 0
+	}
+	return w.self1 - w.self0
+}
+
+// machineBusy returns the fraction of the machine's CPU time that was busy over the window.
+func (w cpuWindow) machineBusy() float64 {
+	if !w.finished || w.total1 <= w.total0 {
+		return 0
+	}
+	return float64(w.busy1-w.busy0) / float64(w.total1-w.total0)
+}
+
+// machineTicks reads the first line of /proc/stat: the busy and total time of all CPUs, in ticks.
+func machineTicks() (busy, total int64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseMachineTicks(b)
+}
+
+// parseMachineTicks parses /proc/stat's "cpu user nice system idle iowait irq softirq steal ..."
+// line; idle and iowait are not busy. guest times are already in user and nice.
+func parseMachineTicks(b []byte) (busy, total int64, err error) {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("malformed /proc/stat line %.80q", line)
+	}
+	for i, x := range f[1:9] { // user nice system idle iowait irq softirq steal
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		total += n
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return busy, total, nil
 }
 
 // pages returns the run's stats.pages.
@@ -436,7 +519,9 @@ func crawlWithTrawlRun(ctx context.Context, o options, bin string, pg *pgServer,
 		}
 	}
 	argv := []string{bin, "run", spiderPath, "--db", db, "--concurrency", strconv.Itoa(o.scenario.Concurrency), "--quiet"}
+	m.window.begin()
 	pm := measure(ctx, argv, dir, filepath.Join(dir, "trawl.log"), o.timeout)
+	m.window.end()
 	m.wall, m.cpu, m.peakRSS, m.sumRSS = pm.Wall, pm.CPU, pm.MaxRSS, pm.MaxRSS
 	if pm.Err != nil {
 		return m, pm.Err
@@ -593,11 +678,13 @@ func crawlWithWorkers(ctx context.Context, o options, bin string, pg *pgServer, 
 	waitCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	start := time.Now()
+	m.window.begin()
 	run, err := c.startRun(waitCtx, "bench")
 	if err != nil {
 		return m, err
 	}
 	run, end, err := c.waitRun(waitCtx, run.ID, scalePoll)
+	m.window.end()
 	m.run = run
 	if err != nil {
 		return m, err
@@ -629,7 +716,7 @@ func fillSpeedups(rs []scaleResult) {
 func writeScaleTable(w io.Writer, rep scaleReport) error {
 	fmt.Fprintf(w, "%s\nPostgreSQL: %s; %d CPUs; per process --concurrency %d\n\n", rep.Description, rep.Postgres, rep.Machine.CPUs, rep.Concurrency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "config\trun\tstatus\tpages\trun (s)\tpages/s\tfloor (s)\trun / floor\tspeed-up\ttrawl CPU (s)\tPG CPU (s)\tCPU ms/page\tpeak RSS (MiB)\tcommits/s\tcommits/page\tmax in flight/host\tmin gap (ms)\tduplicates\t")
+	fmt.Fprintln(tw, "config\trun\tstatus\tpages\trun (s)\tpages/s\tfloor (s)\trun / floor\tspeed-up\ttrawl CPU (s)\tPG CPU (s)\tweb CPU (s)\tmachine busy\tCPU ms/page\tpeak RSS (MiB)\tcommits/s\tcommits/page\tmax in flight/host\tmin gap (ms)\tduplicates\t")
 	dash := func(ok bool, format string, v float64) string {
 		if !ok {
 			return "-"
@@ -642,12 +729,13 @@ func writeScaleTable(w io.Writer, rep scaleReport) error {
 			continue
 		}
 		pages := float64(r.Pages)
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d/%d\t%.2f\t%.0f\t%.2f\t%s\t%s\t%.1f\t%s\t%s\t%d\t%s\t%s\t%d\t%.2f\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d/%d\t%.2f\t%.0f\t%.2f\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f%%\t%s\t%d\t%s\t%s\t%d\t%.2f\t%d\t\n",
 			r.Config, r.Run, r.Status, r.Pages, r.PagesExpected, r.RunSeconds, r.PagesPerSec, r.FloorSeconds,
 			dash(r.FloorSeconds > 0, "%.2f", r.RunSeconds/r.FloorSeconds),
 			dash(r.SpeedupVsOne > 0, "%.2fx", r.SpeedupVsOne),
 			r.CPUSeconds,
 			dash(r.PostgresCPU > 0, "%.1f", r.PostgresCPU),
+			r.BenchCPU, 100*r.MachineBusy,
 			dash(pages > 0, "%.2f", 1000*(r.CPUSeconds+r.PostgresCPU)/max(pages, 1)),
 			r.PeakRSSKiB>>10,
 			dash(r.Commits > 0, "%.0f", r.CommitsPerSec),

@@ -177,7 +177,7 @@ func TestWriteScaleTable(t *testing.T) {
 		Description: "scale-out: test", Postgres: "external", Machine: machine{CPUs: 2}, Concurrency: 32, PerHost: 2,
 		Results: []scaleResult{
 			{Config: "trawl run, PostgreSQL", Mode: modeRunPostgres, Run: 1, Status: statusOK, Pages: 20000, PagesExpected: 20000,
-				RunSeconds: 40, PagesPerSec: 500, FloorSeconds: 32, PolitenessFloor: 3.1, CPUSeconds: 30, PostgresCPU: 10,
+				RunSeconds: 40, PagesPerSec: 500, FloorSeconds: 32, PolitenessFloor: 3.1, CPUSeconds: 30, PostgresCPU: 10, BenchCPU: 7.5, MachineBusy: 0.87,
 				PeakRSSKiB: 80 << 10, Commits: 8000, CommitsPerSec: 200, MaxInFlightByHost: 2, MinStartGapMS: 0.01},
 			{Config: "serve + 2 workers", Mode: modeWorkers, Workers: 2, Run: 1, Status: statusImpolite, Error: "3 requests in flight to one host, limit 2",
 				Pages: 20000, PagesExpected: 20000, RunSeconds: 20, PagesPerSec: 1000, SpeedupVsOne: 1.9, MaxInFlightByHost: 3},
@@ -195,6 +195,7 @@ func TestWriteScaleTable(t *testing.T) {
 		"20000/20000  40.00    500",
 		"1.25", // run / floor
 		"2.00", // CPU ms/page: (30 + 10) s / 20000 pages
+		"7.5          87%",
 		"0.40", // commits/page
 		"1.90x",
 		"serve + 2 workers, run 1: impolite: 3 requests in flight to one host, limit 2",
@@ -299,5 +300,32 @@ func TestParseStatements(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("parseStatements = %+v, want %+v", got, want)
+	}
+}
+
+func TestParseMachineTicks(t *testing.T) {
+	t.Parallel()
+	busy, total, err := parseMachineTicks([]byte("cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 0 0\n"))
+	if err != nil || busy != 160 || total != 1000 {
+		t.Errorf("parseMachineTicks = %d, %d, %v; want 160 busy of 1000", busy, total, err)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 3", "cpu 1 2 3 x 5 6 7 8"} {
+		if _, _, err := parseMachineTicks([]byte(bad)); err == nil {
+			t.Errorf("parseMachineTicks(%q): no error", bad)
+		}
+	}
+	// A window over some work on this machine: the bench's own CPU grows, the machine was busy.
+	var w cpuWindow
+	w.begin()
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	w.end()
+	if w.benchCPU() <= 0 || w.machineBusy() <= 0 || w.machineBusy() > 1 {
+		t.Errorf("window over 50 ms of spinning: bench CPU %v, machine busy %v", w.benchCPU(), w.machineBusy())
+	}
+	if (cpuWindow{}).machineBusy() != 0 || (cpuWindow{}).benchCPU() != 0 {
+		t.Error("a window never begun reports CPU")
 	}
 }
