@@ -28,6 +28,7 @@ func commands() []command {
 		{"runs", "list runs; with a server, also start, cancel and watch them", runsCmd},
 		{"datasets", "list the datasets in the database", datasetsCmd},
 		{"serve", "run the HTTP API, the run queue and schedules (a service)", serveCmd},
+		{"worker", "crawl the runs of a PostgreSQL database beside serve and other workers", workerCmd},
 		{"migrate", "apply the database's schema migrations and exit", migrateCmd},
 		{"spiders", "list, get, put and delete the spiders stored on a server", spidersCmd},
 		{"apply", "make a server's spiders match a folder of spider files", applyCmd},

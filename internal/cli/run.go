@@ -144,7 +144,9 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 	var lock *datasetLock // nil for a store without a file to lock beside
 	// The cancel flag is read so that `POST /v1/runs/ID/cancel` of a service on
 	// the same database stops this run too.
-	opts := runner.Options{Restart: o.restart, RetryFailed: o.retryFailed, Watch: runner.Watch{Poll: cancelPoll}}
+	// On PostgreSQL trawl worker processes join the run and crawl it too.
+	opts := runner.Options{Restart: o.restart, RetryFailed: o.retryFailed, Watch: runner.Watch{Poll: cancelPoll},
+		Shared: isPostgres(o.db)}
 	beforeRun := func(ctx context.Context, l *datasetLock) error {
 		if target != "" {
 			removeStaleTemps(target, env)
@@ -176,7 +178,7 @@ func runSpider(ctx context.Context, sp *spider.Spider, o runOptions, env Env) er
 
 	fc := fetch.New(fetch.Config{})
 	defer fc.Close()
-	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
+	engine, err := crawl.New(db, fc, robots.New(fc, robots.Config{Shared: crawl.SharedRobots(db, ""), Logger: logger}), crawl.Config{Concurrency: o.concurrency, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -45,13 +45,17 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer unlock()
+	maxRuns := o.MaxRuns
+	if maxRuns == 0 {
+		maxRuns = -1 // the API only: trawl worker processes crawl
+	}
 	err = server.Run(ctx, server.Config{
 		Store:                st,
 		DBName:               storeName(st, o.DB),
 		Addr:                 o.Addr,
 		Token:                o.Token,
 		ReadToken:            o.ReadToken,
-		MaxRuns:              o.MaxRuns,
+		MaxRuns:              maxRuns,
 		Concurrency:          o.Concurrency,
 		StallTimeout:         o.StallTimeout,
 		ShutdownTimeout:      o.ShutdownTimeout,

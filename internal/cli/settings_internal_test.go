@@ -55,8 +55,8 @@ func TestParseSettings(t *testing.T) {
 		t.Errorf("bad file: exit %d, %q", code, b.String())
 	}
 	b.Reset()
-	_, _, err = parse([]string{"--max-runs", "0"}, nil)
-	if code := report(&b, err); code != ExitUsage || !strings.Contains(b.String(), "invalid value \"0\" for --max-runs: must be at least 1") {
+	_, _, err = parse([]string{"--max-runs", "-1"}, nil)
+	if code := report(&b, err); code != ExitUsage || !strings.Contains(b.String(), "invalid value \"-1\" for --max-runs: must be at least 0") {
 		t.Errorf("bad flag: exit %d, %q", code, b.String())
 	}
 	b.Reset()

@@ -150,7 +150,7 @@ func TestFileErrors(t *testing.T) {
 		{"unknown key with suggestion", "addr: 127.0.0.1:9\nmax_runs: 3\n", []string{`2:1: unknown key "max_runs"; did you mean "max-runs"?`}},
 		{"unknown key without suggestion", "zzzzzz: 1\n", []string{`1:1: unknown key "zzzzzz"; the keys are addr, db, token, read-token, max-runs, concurrency, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
 		{"config is not a key", "config: other.yaml\n", []string{`1:1: unknown key "config"; the keys are addr, db, token, read-token, max-runs, concurrency, stall-timeout, shutdown-timeout, retain-frontier, log-format, log-level, allow-private-networks, pprof`}},
-		{"int as string", "max-runs: many\n", []string{`1:11: max-runs: want a whole number, at least 1, got "many"`}},
+		{"int as string", "max-runs: many\n", []string{`1:11: max-runs: want a whole number, at least 0, got "many"`}},
 		{"duration without unit", "stall-timeout: 30\n", []string{`1:16: stall-timeout: want a duration like 30s, 10m or 7d, got the number 30`}},
 		{"bool as string", "pprof: \"yes\"\n", []string{`1:8: pprof: want true or false, got "yes"`}},
 		{"list", "addr: [a, b]\n", []string{`1:7: addr: want a string, got a list`}},
@@ -158,10 +158,10 @@ func TestFileErrors(t *testing.T) {
 		{"twice", "db: a.db\ndb: b.db\n", []string{`2:1: db is set twice (first on line 1)`}},
 		{"all problems", "adr: x\nmax-runs: 0.5\n  \nlog-levle: info\n", []string{
 			`1:1: unknown key "adr"; did you mean "addr"?`,
-			`2:11: max-runs: want a whole number, at least 1, got the number 0.5`,
+			`2:11: max-runs: want a whole number, at least 0, got the number 0.5`,
 			`4:1: unknown key "log-levle"; did you mean "log-level"?`,
 		}},
-		{"value out of range", "max-runs: 0\n", []string{`1:11: max-runs: must be at least 1, got 0`}},
+		{"value out of range", "max-runs: -1\n", []string{`1:11: max-runs: must be at least 0, got -1`}},
 		{"bad enum", "log-format: xml\n", []string{`1:13: log-format: want one of text, json, got "xml"`}},
 		{"negative duration", "retain-frontier: -1h\n", []string{`1:18: retain-frontier: must not be negative, got "-1h"`}},
 		{"not a mapping", "- addr\n", []string{`1:1: the config file must be a mapping of settings (addr: 127.0.0.1:8080, ...)`}},
@@ -267,8 +267,8 @@ func TestRegisterHelp(t *testing.T) {
 			t.Errorf("flag %s: %+v; want default %q", name, f, want)
 		}
 	}
-	if err := fs.Parse([]string{"--pprof", "--max-runs", "0"}); err == nil || !strings.Contains(err.Error(), "must be at least 1") {
-		t.Errorf("--max-runs 0: %v; want must be at least 1", err)
+	if err := fs.Parse([]string{"--pprof", "--max-runs", "-1"}); err == nil || !strings.Contains(err.Error(), "must be at least 0") {
+		t.Errorf("--max-runs -1: %v; want must be at least 0", err)
 	}
 }
 

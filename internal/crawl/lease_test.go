@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -36,6 +37,41 @@ type politeLog struct {
 	peak     map[string]int
 	starts   map[string][]time.Time
 	hits     map[string]int // host + URI
+	// accepted holds when each connection (by remote address) was
+	// accepted, until its first request: that request started when the
+	// client dialed, not when it arrived after the handshake, which under
+	// load may be much later and would make the next gap look short.
+	accepted map[string]time.Time
+}
+
+// server starts a loopback server of handler whose connections' accept
+// times the log records.
+func (l *politeLog) server(t *testing.T, handler http.Handler) *httptest.Server {
+	s := httptest.NewUnstartedServer(handler)
+	s.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			l.mu.Lock()
+			if l.accepted == nil {
+				l.accepted = map[string]time.Time{}
+			}
+			l.accepted[c.RemoteAddr().String()] = time.Now()
+			l.mu.Unlock()
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// startOf returns when request r started as the server can tell: its
+// connection's accept time for the first request on it, else now. l.mu
+// must be held.
+func (l *politeLog) startOf(r *http.Request) time.Time {
+	if at, ok := l.accepted[r.RemoteAddr]; ok {
+		delete(l.accepted, r.RemoteAddr)
+		return at
+	}
+	return time.Now()
 }
 
 // binaryTree serves, on every host it is mounted on, pages /p/0 to
@@ -50,7 +86,7 @@ func (l *politeLog) binaryTree(pages int) http.Handler {
 		l.mu.Lock()
 		l.inflight[r.Host]++
 		l.peak[r.Host] = max(l.peak[r.Host], l.inflight[r.Host])
-		l.starts[r.Host] = append(l.starts[r.Host], time.Now())
+		l.starts[r.Host] = append(l.starts[r.Host], l.startOf(r))
 		l.hits[r.Host+r.URL.RequestURI()]++
 		l.mu.Unlock()
 		defer func() {
@@ -131,8 +167,7 @@ func twoEngines(t *testing.T, open func() store.Store) {
 	log := &politeLog{inflight: map[string]int{}, peak: map[string]int{}, starts: map[string][]time.Time{}, hits: map[string]int{}}
 	var starts, names []string
 	for range hosts {
-		s := httptest.NewServer(log.binaryTree(pages))
-		t.Cleanup(s.Close)
+		s := log.server(t, log.binaryTree(pages))
 		starts = append(starts, `"`+s.URL+`/p/0"`)
 		names = append(names, `"`+strings.TrimPrefix(s.URL, "http://")+`"`)
 	}

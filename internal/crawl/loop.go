@@ -215,16 +215,21 @@ func (c *crawler) dispatch(ctx context.Context) error {
 		claiming, again, endAsked bool
 	)
 	claim := func(checkEnd bool) {
-		if !checkEnd && len(c.held) >= c.e.cfg.MaxHosts {
-			return // full: idle hosts are handed back at the next poll
+		n := c.wanted()
+		if !checkEnd && n <= 0 {
+			return // full, or busy: idle hosts are handed back at the next poll
 		}
 		if claiming {
 			again = true
 			return
 		}
 		claiming = true
-		c.leaser.ask(c.e.cfg.MaxHosts-len(c.held), checkEnd)
+		c.leaser.ask(n, checkEnd)
 	}
+	// underused says whether the run had free slots at the previous poll
+	// as well as now: a shared run claims more hosts only then, so that a
+	// momentary dip does not take hosts other workers could crawl.
+	var underused bool
 	idle := func() bool { return c.sched.Idle() && uncommitted == 0 && c.loading == 0 }
 	poll := time.NewTicker(c.e.cfg.ClaimInterval) // the store's clock is the wall clock
 	defer poll.Stop()
@@ -274,7 +279,11 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			c.releaseIdle()
 			c.activateWaiting()
 			endAsked = false
-			if len(c.held) < c.e.cfg.MaxHosts && (idle() || time.Since(lastPoll) >= pollEvery) {
+			free := c.sched.InFlight() < c.e.cfg.Concurrency
+			sustained := free && underused
+			underused = free
+			if len(c.held) < c.e.cfg.MaxHosts && (idle() || time.Since(lastPoll) >= pollEvery) &&
+				(c.worker == ExclusiveWorker || idle() || sustained) {
 				lastPoll = time.Now()
 				claim(idle())
 			}
@@ -319,12 +328,32 @@ func (c *crawler) dispatch(ctx context.Context) error {
 						delete(c.perHost, h)
 					}
 				}
-				if c.sched.Add(ev.admitted) {
+				if c.sched.Add(ev.admitted) && (c.worker == ExclusiveWorker || c.sched.InFlight() < c.e.cfg.Concurrency) {
 					claim(false) // pages of hosts not held: maybe free
 				}
 			}
 		}
 	}
+}
+
+// wanted is how many more hosts the run should claim. An exclusive run
+// wants every host, up to MaxHosts. A shared run (trawl worker) wants
+// enough to fill its free slots at the spider's per-host concurrency, so
+// that the hosts are spread over the workers instead of taken by the
+// first to claim.
+func (c *crawler) wanted() int {
+	n := c.e.cfg.MaxHosts - len(c.held) - len(c.waiting)
+	if c.worker == ExclusiveWorker {
+		return n
+	}
+	perHost := max(c.sp.Politeness.ConcurrencyPerHost, 1)
+	free := c.e.cfg.Concurrency - c.sched.InFlight()
+	if free <= 0 {
+		return 0
+	}
+	// One more than the slots need: a host whose robots.txt is not known
+	// yet, or that is slowed, uses one slot only.
+	return min(n, (free+perHost-1)/perHost+1)
 }
 
 // adopt takes over, for an exclusive run, the leases a crashed
@@ -364,6 +393,7 @@ func (c *crawler) hold(host string, p store.HostPace) {
 		return
 	}
 	delete(c.waiting, host)
+	c.e.cfg.Logger.Debug("host held", "run", c.run.ID, "worker", c.worker, "host", host, "not_before", p.NotBefore, "delay", p.Delay)
 	c.held[host] = true
 	c.pausesMu.Lock()
 	delete(c.lost, host)
@@ -412,6 +442,7 @@ func (c *crawler) releaseIdle() {
 		}
 		delete(c.held, h)
 		rel = append(rel, store.HostRelease{Host: h, Pace: toStorePace(c.sched.Release(h), c.e.cfg.Clock)})
+		c.e.cfg.Logger.Debug("host released", "run", c.run.ID, "worker", c.worker, "host", h, "not_before", rel[len(rel)-1].Pace.NotBefore)
 	}
 	if len(rel) > 0 {
 		c.leaser.release(rel)

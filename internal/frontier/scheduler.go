@@ -210,6 +210,13 @@ func (s *Scheduler) Add(pages []store.Page) (unheld bool) {
 			unheld = true
 			continue
 		}
+		if p.ID <= h.cursor {
+			// A refill that read the store after the page's commit loaded
+			// it already. (Should it not have, on a store whose IDs commit
+			// out of order, the page stays queued there: the host, once
+			// idle, is released and claimed again, which loads it.)
+			continue
+		}
 		if h.overflow || h.loading || len(h.queue) >= s.cfg.QueueCap {
 			h.overflow = true
 			h.seq++

@@ -2,6 +2,7 @@ package frontier_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,24 @@ func TestLeasedHosts(t *testing.T) {
 	s.Refilled(fresh[0], pages("a", 1, 1))
 	if ids := drain(s, t0.Add(time.Hour)); len(ids) != 1 {
 		t.Errorf("tasks after a fresh load: %v, want page 1", ids)
+	}
+}
+
+// TestAddAfterRefillLoadedIt: a refill that read the store after a commit
+// admitted a page, but that reaches the scheduler before the commit's own
+// report, has loaded the page already; its admission must not queue it a
+// second time (it would be fetched twice).
+func TestAddAfterRefillLoadedIt(t *testing.T) {
+	s := newScheduler(t, frontier.Config{Leased: true, ConcurrencyPerHost: 8})
+	s.Hold("a", frontier.Pace{})
+	refills := s.Refills()
+	if len(refills) != 1 {
+		t.Fatalf("refills after Hold = %v, want one", refills)
+	}
+	s.Refilled(refills[0], pages("a", 1, 3)) // read after page 3 was committed
+	s.Add(pages("a", 3, 4))                  // the commit's report: pages 3 and 4
+	got := drain(s, t0)
+	if want := []int64{1, 2, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("tasks = %v, want each page once: %v", got, want)
 	}
 }

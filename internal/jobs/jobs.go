@@ -29,6 +29,11 @@ const (
 	// checks for a stall: a canceled run ends within about this much plus
 	// the time its pages in flight take to stop.
 	PollInterval = 500 * time.Millisecond
+	// JoinIntervalDefault is how often a process on PostgreSQL looks for
+	// running runs to join; SweepIntervalDefault how often it takes up
+	// the jobs of dead processes and refreshes schedules.
+	JoinIntervalDefault  = time.Second
+	SweepIntervalDefault = 10 * time.Second
 	// LockRetry is how long a run waits before it tries again to take a
 	// dataset that another crawl (a `trawl run`) holds.
 	LockRetry = 5 * time.Second
@@ -42,9 +47,19 @@ type Config struct {
 	// one-connection pool on the file) or a *postgres.DB (River's pgx
 	// driver on the store's pool). See river.go.
 	Store store.Store
-	// MaxRuns caps the runs crawling at once (River's MaxWorkers of the
-	// run queue). Default MaxRunsDefault (2).
+	// MaxRuns caps the runs this process takes up from the queue at once
+	// (River's MaxWorkers of the run queue) and, on PostgreSQL, the runs
+	// it joins besides (see share.go). Default MaxRunsDefault (2);
+	// negative: this process crawls nothing, it only queues runs and fires
+	// schedules for the trawl worker processes (`trawl serve --max-runs 0`).
 	MaxRuns int
+	// JoinInterval is how often, on PostgreSQL, the service looks for
+	// running runs to join. Default JoinIntervalDefault.
+	JoinInterval time.Duration
+	// SweepInterval is how often, on PostgreSQL, the service takes up the
+	// run jobs of processes that died and refreshes the schedules from the
+	// stored spiders. Default SweepIntervalDefault.
+	SweepInterval time.Duration
 	// StallTimeout fails a running run when no page finished for that
 	// long, with the error "stalled: no page finished for 10m0s". Default
 	// StallTimeoutDefault (10 minutes); negative never fails a run for
@@ -78,6 +93,8 @@ type Config struct {
 func (c *Config) withDefaults() *Config {
 	out := *c
 	out.MaxRuns = cmp.Or(c.MaxRuns, MaxRunsDefault)
+	out.JoinInterval = cmp.Or(c.JoinInterval, JoinIntervalDefault)
+	out.SweepInterval = cmp.Or(c.SweepInterval, SweepIntervalDefault)
 	out.StallTimeout = cmp.Or(c.StallTimeout, StallTimeoutDefault)
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
@@ -100,8 +117,8 @@ func (c *Config) validate() error {
 		return errors.New("jobs: Config.Store is required")
 	case c.NewCrawler == nil:
 		return errors.New("jobs: Config.NewCrawler is required")
-	case c.MaxRuns < 0:
-		return fmt.Errorf("jobs: MaxRuns %d is negative", c.MaxRuns)
+	case c.JoinInterval < 0 || c.SweepInterval < 0:
+		return fmt.Errorf("jobs: JoinInterval %v and SweepInterval %v must not be negative", c.JoinInterval, c.SweepInterval)
 	}
 	return nil
 }
@@ -126,6 +143,12 @@ type Service struct {
 	stopOnce sync.Once
 
 	skipped atomic.Int64 // schedule fires skipped because a run was active
+
+	// The loops of a shared queue (share.go): stopLoops ends them, loops
+	// waits for them.
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
+	joined    int // runs joined, under mu
 }
 
 // activeRun is a run held by this process: crawling (cancel set) or
@@ -160,6 +183,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.q, s.client = q, q.client
+	if c.MaxRuns < 0 && !q.shared {
+		q.close()
+		return nil, trawl.Errorf(trawl.EINVALID, "a service that crawls no runs needs PostgreSQL and trawl worker processes to crawl them; on SQLite give max-runs 1 or more")
+	}
 	return s, nil
 }
 
@@ -171,7 +198,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.q.migrate(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
-	if err := s.recoverOrphans(ctx); err != nil {
+	if err := s.recoverOrphans(ctx, false); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	if err := s.client.Start(ctx); err != nil {
@@ -179,6 +206,9 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	if err := s.SyncAllSchedules(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
+	}
+	if s.q.shared {
+		s.startLoops(ctx)
 	}
 	return nil
 }
@@ -200,6 +230,10 @@ func (s *Service) Stop(ctx context.Context) error {
 			}
 		}
 		s.mu.Unlock()
+		if s.stopLoops != nil {
+			s.stopLoops()
+			s.loops.Wait() // joined crawls commit what they fetched and hand their hosts back
+		}
 		if err = s.client.Stop(ctx); err != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			err = errors.Join(err, s.client.StopAndCancel(cctx))

@@ -138,7 +138,9 @@ func (e *env) config() jobs.Config {
 		Store: e.db,
 		NewCrawler: func(*spider.Spider) (runner.Crawler, error) {
 			fc := fetch.New(fetch.Config{})
-			return crawl.New(e.db, fc, robots.New(fc, robots.Config{}), crawl.Config{})
+			// On PostgreSQL a run is shared: the hosts a killed process
+			// leased wait for their lease to expire.
+			return crawl.New(e.db, fc, robots.New(fc, robots.Config{}), crawl.Config{LeaseTTL: 3 * time.Second})
 		},
 	}
 }

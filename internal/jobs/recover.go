@@ -28,14 +28,18 @@ import (
 //     than orphanFireAge ago.
 //   - queued runs without a live job (a crash between creating the run
 //     and inserting its job): they get one, at their run_at.
-func (s *Service) recoverOrphans(ctx context.Context) error {
+//
+// On a shared queue the sweep (share.go) runs it again every
+// Config.SweepInterval, with sweep set: a run job is then an orphan only
+// once it has been running for orphanRunAge, and live runs are not logged.
+func (s *Service) recoverOrphans(ctx context.Context, sweep bool) error {
 	exec := s.q.exec
 	running, err := s.listJobs(ctx, rivertype.JobStateRunning)
 	if err != nil {
 		return err
 	}
 	if s.q.shared {
-		if running, err = s.orphans(ctx, running); err != nil {
+		if running, err = s.orphans(ctx, running, sweep); err != nil {
 			return err
 		}
 	}
@@ -119,6 +123,11 @@ func (s *Service) listJobs(ctx context.Context, states ...rivertype.JobState) ([
 // fire takes milliseconds.
 const orphanFireAge = time.Minute
 
+// orphanRunAge is how long a run's job must have been running before the
+// sweep probes its dataset lock: its worker takes the lock within
+// milliseconds of starting, and the probe must not find it free before.
+const orphanRunAge = 30 * time.Second
+
 // orphans keeps, of the running jobs of a shared queue, those no live
 // process works: run jobs whose run's dataset lock is free (a live
 // process crawling the run holds it), or whose run is gone or finished,
@@ -126,11 +135,14 @@ const orphanFireAge = time.Minute
 // probes it: it is released at once. Should a live process take a job up
 // between the probe and the rescue, the job's second attempt finds the
 // dataset locked and waits: a run is never crawled twice at once.
-func (s *Service) orphans(ctx context.Context, running []*rivertype.JobRow) ([]*rivertype.JobRow, error) {
+func (s *Service) orphans(ctx context.Context, running []*rivertype.JobRow, sweep bool) ([]*rivertype.JobRow, error) {
 	var out []*rivertype.JobRow
 	for _, j := range running {
 		switch j.Kind {
 		case kindRun:
+			if sweep && (j.AttemptedAt == nil || time.Since(*j.AttemptedAt) < orphanRunAge) {
+				continue // its worker may not have taken the dataset lock yet
+			}
 			var a runArgs
 			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
 				continue
@@ -148,7 +160,9 @@ func (s *Service) orphans(ctx context.Context, running []*rivertype.JobRow) ([]*
 			}
 			unlock, err := s.cfg.LockFunc(ctx, run.Dataset)
 			if err != nil {
-				s.log.Info("running job left alone: its run is being crawled by another process", "job", j.ID, "run", run.ID, "reason", err)
+				if !sweep {
+					s.log.Info("running job left alone: its run is being crawled by another process", "job", j.ID, "run", run.ID, "reason", err)
+				}
 				continue
 			}
 			unlock()

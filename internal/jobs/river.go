@@ -61,12 +61,13 @@ const noRescue = 100 * 365 * 24 * time.Hour
 
 // riverConfig is River's configuration, the same on every driver.
 func riverConfig(cfg *Config, workers *river.Workers) *river.Config {
+	queues := map[string]river.QueueConfig{queueSchedules: {MaxWorkers: 1}}
+	if cfg.MaxRuns > 0 {
+		queues[queueRuns] = river.QueueConfig{MaxWorkers: cfg.MaxRuns}
+	}
 	return &river.Config{
-		Logger: quieter(cfg.Logger),
-		Queues: map[string]river.QueueConfig{
-			queueRuns:      {MaxWorkers: cfg.MaxRuns},
-			queueSchedules: {MaxWorkers: 1},
-		},
+		Logger:  quieter(cfg.Logger),
+		Queues:  queues,
 		Workers: workers,
 		// A crawl has no time limit; stalls are the service's watchdog's.
 		JobTimeout:           -1,

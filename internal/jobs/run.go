@@ -90,7 +90,7 @@ func (s *Service) work(ctx context.Context, runID int64) error {
 	if run.Status.Final() {
 		return nil // canceled while it waited, or finished by a previous attempt
 	}
-	r, err := runner.StartID(ctx, s.st, runID, runner.Options{LockFunc: s.lockFunc(), Watch: runner.Watch{
+	r, err := runner.StartID(ctx, s.st, runID, runner.Options{LockFunc: s.lockFunc(), Shared: s.q.shared, Watch: runner.Watch{
 		Poll:         PollInterval,
 		StallTimeout: max(s.cfg.StallTimeout, 0), // negative: never
 		Now:          s.cfg.Now,

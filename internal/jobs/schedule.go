@@ -139,31 +139,66 @@ func (s *Service) removeSchedule(name string) {
 // since its last fire (or since it was last changed, when it never
 // fired): one fire now, however many were missed.
 func (s *Service) SyncAllSchedules(ctx context.Context) error {
+	_, err := s.syncAll(ctx, true)
+	return err
+}
+
+// refreshSchedules makes every periodic job match the stored spiders,
+// removing those of spiders deleted since, without catching up: the sweep
+// of a shared queue (share.go) calls it, so that a schedule changed
+// through another process's API fires here too when this process is
+// River's leader.
+func (s *Service) refreshSchedules(ctx context.Context) error {
+	seen, err := s.syncAll(ctx, false)
+	if err != nil {
+		return err
+	}
+	s.schedMu.Lock()
+	var gone []string
+	for name := range s.scheds {
+		if !seen[name] {
+			gone = append(gone, name)
+		}
+	}
+	s.schedMu.Unlock()
+	for _, name := range gone {
+		s.removeSchedule(name)
+	}
+	return nil
+}
+
+// syncAll syncs the periodic job of every stored spider (catching up
+// missed fires when catchUp is set) and returns the names it saw.
+func (s *Service) syncAll(ctx context.Context, catchUp bool) (map[string]bool, error) {
+	seen := map[string]bool{}
 	q := store.SpiderQuery{Limit: 500}
 	for {
 		list, err := s.st.Spiders(ctx, q)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range list {
-			if err := s.syncStored(ctx, &list[i]); err != nil {
-				return err
+			seen[list[i].Name] = true
+			if err := s.syncStored(ctx, &list[i], catchUp); err != nil {
+				return nil, err
 			}
 		}
 		if len(list) < q.Limit {
-			return nil
+			return seen, nil
 		}
 		q.After = list[len(list)-1].Name
 	}
 }
 
-func (s *Service) syncStored(ctx context.Context, stored *store.StoredSpider) error {
+func (s *Service) syncStored(ctx context.Context, stored *store.StoredSpider, catchUp bool) error {
 	sp, err := spider.Parse(stored.Name, stored.Source)
 	if err != nil {
-		s.log.Warn("stored spider does not parse; not scheduled", "spider", stored.Name, "error", err)
+		if catchUp {
+			s.log.Warn("stored spider does not parse; not scheduled", "spider", stored.Name, "error", err)
+		}
 		return nil
 	}
-	if sp.Cron != nil {
+	if sp.Cron != nil && catchUp {
 		if missed, ok := missedFire(s.cfg.scheduleFunc(sp), stored, s.cfg.Now()); ok {
 			if _, err := s.client.Insert(ctx, scheduleArgs{Spider: sp.Name, FireAt: missed},
 				&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {

@@ -3,6 +3,7 @@ package robots
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,10 +20,11 @@ import (
 
 // Defaults of Config.
 const (
-	TTLDefault      = 24 * time.Hour
-	ErrorTTLDefault = time.Minute
-	MaxSizeDefault  = MaxParse
-	TimeoutDefault  = 10 * time.Second
+	TTLDefault        = 24 * time.Hour
+	ErrorTTLDefault   = time.Minute
+	MaxSizeDefault    = MaxParse
+	TimeoutDefault    = 10 * time.Second
+	SharedPollDefault = 50 * time.Millisecond
 )
 
 // maxRobotsRedirects is how many redirects a robots.txt fetch follows (RFC 9309 §2.3.1.2: at least five).
@@ -47,6 +49,51 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock for TTLs. Default time.Now.
 	Now func() time.Time
+	// Shared, if set, is a second level below the Cache's own, shared by the processes that crawl together: on a
+	// miss the Cache takes the origin's record from it, or fetches robots.txt and leaves the outcome there, so that
+	// one process fetches each origin's robots.txt (see Shared). Default none: every Cache fetches for itself.
+	Shared Shared
+	// SharedPoll is how often a Cache waiting for another process's fetch asks Shared again. Default 50ms.
+	SharedPoll time.Duration
+	// Logger receives the warnings of Shared's failures, which never fail a Check. Default: discard.
+	Logger *slog.Logger
+}
+
+// Shared is robots.txt records kept where every process that crawls together sees them (in trawl, the store,
+// adapted by package crawl). A Cache with Config.Shared asks it on a miss, once per origin and TTL:
+//
+//   - a fresh record is used as if fetched, until its Expires, whoever fetched it;
+//   - otherwise the first asker claims the fetch, fetches robots.txt and Puts the outcome (with the rules in force,
+//     the earlier file's when the fetch failed, RFC 9309 §2.4); the others poll every Config.SharedPoll until the
+//     record is there. A claim lasts twice Config.Timeout: if its holder dies, it expires and the next asker
+//     claims. A waiter gives up after two claims' time and fetches for itself.
+//
+// A failure of Shared is logged at warn and the Cache fetches for itself, as without it. Outcomes that depend on
+// this process's settings (an address refused by its private-network guard) are not shared.
+type Shared interface {
+	// Claim returns the fresh record of origin (claimed false); or claims origin's fetch for the caller until ttl
+	// passes (claimed true) with the expired record, nil if none; or, when another process holds the claim, nil
+	// and false: ask again later.
+	Claim(ctx context.Context, origin string, ttl time.Duration) (rec *Record, claimed bool, err error)
+	// Put stores rec as origin's record and ends the caller's claim; a nil rec ends the claim only.
+	Put(ctx context.Context, origin string, rec *Record) error
+}
+
+// Record is the outcome of one robots.txt fetch as Shared keeps it.
+type Record struct {
+	// Status is the HTTP status the fetch got; 0 when none.
+	Status int
+	// Class is the fetch error class of a failed fetch; "" otherwise.
+	Class fetch.Class
+	// Unreachable says robots.txt could not be fetched and no earlier rules stand in: everything is disallowed
+	// until Expires.
+	Unreachable bool
+	// Body is the robots.txt in force (its first Config.MaxSize bytes): the fetched one, or after a failure the
+	// earlier one; nil: none, everything is allowed unless Unreachable.
+	Body []byte
+	// FetchedAt is when it was fetched, Expires when it is to be fetched again.
+	FetchedAt time.Time
+	Expires   time.Time
 }
 
 // Decision is the verdict on one URL.
@@ -98,13 +145,19 @@ func (c *Config) Validate() error {
 		return trawl.Errorf(trawl.EINVALID, "robots config: MaxSize must be 0 (default %d) to %d bytes", MaxSizeDefault, MaxParse)
 	case c.Timeout < 0:
 		return trawl.Errorf(trawl.EINVALID, "robots config: Timeout must be 0 (default %v) or more", TimeoutDefault)
+	case c.SharedPoll < 0:
+		return trawl.Errorf(trawl.EINVALID, "robots config: SharedPoll must be 0 (default %v) or more", SharedPollDefault)
 	}
 	c.TTL = positiveOr(c.TTL, TTLDefault)
 	c.ErrorTTL = positiveOr(c.ErrorTTL, ErrorTTLDefault)
 	c.MaxSize = positiveOr(c.MaxSize, MaxSizeDefault)
 	c.Timeout = positiveOr(c.Timeout, TimeoutDefault)
+	c.SharedPoll = positiveOr(c.SharedPoll, SharedPollDefault)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
@@ -136,6 +189,9 @@ func New(client *fetch.Client, cfg Config) *Cache {
 //     succeeded, its rules stay in force instead, as §2.4 permits.
 //   - An address refused by fetch's private-network guard: everything is allowed, so that the page fetch fails
 //     with the precise blocked_network class instead of a misleading robots verdict. Nothing reaches the network.
+//
+// With Config.Shared, a miss asks it before fetching (see Shared), so that processes crawling together fetch
+// each origin's robots.txt once between them; the rules above decide what is stored there.
 //
 // "/robots.txt" itself is always allowed. The returned error is only ever the context's error, when ctx ends
 // before the decision is known.
@@ -186,8 +242,23 @@ func (c *Cache) lookup(key string) (fresh, stale *entry) {
 	return nil, e
 }
 
-// fetch fetches the robots.txt of u's origin, stores the outcome under key and returns it.
+// fetch fetches the robots.txt of u's origin, or takes it from Config.Shared, stores the outcome under key and
+// returns it.
 func (c *Cache) fetch(ctx context.Context, u *url.URL, key, ua string, stale *entry) *entry {
+	if c.cfg.Shared != nil {
+		if e := c.fetchShared(ctx, u, key, ua, stale); e != nil {
+			return e
+		}
+	}
+	e, _ := c.get(ctx, u, ua, stale, nil)
+	c.store(key, e, c.cfg.Now())
+	return e
+}
+
+// get fetches the robots.txt of u's origin and returns its entry and the record to share (nil: not to be shared).
+// The rules of stale (this Cache's expired entry) or else of old (Shared's expired record) stand in when the fetch
+// fails.
+func (c *Cache) get(ctx context.Context, u *url.URL, ua string, stale *entry, old *Record) (*entry, *Record) {
 	c.fetches.Add(1)
 	resp, err := c.client.Fetch(ctx, &fetch.Request{
 		URL:          &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"},
@@ -200,34 +271,107 @@ func (c *Cache) fetch(ctx context.Context, u *url.URL, key, ua string, stale *en
 	})
 	now := c.cfg.Now()
 	e := &entry{expires: now.Add(c.cfg.TTL)}
+	rec := &Record{FetchedAt: now}
 	switch {
 	case err == nil && resp.Status >= 200 && resp.Status < 300:
 		e.robots = Parse(resp.Body)
+		rec.Status, rec.Body = resp.Status, resp.Body
 	case err == nil:
 		// A 3xx that fetch did not follow (no Location, 304): no file, so unavailable.
+		rec.Status = resp.Status
 	default:
 		var fe *fetch.Error
-		status := 0
 		if errors.As(err, &fe) {
-			status = fe.Status
+			rec.Status = fe.Status
 		}
 		switch class := fetch.ClassOf(err); {
-		case class == fetch.ClassHTTP4xx && status != http.StatusTooManyRequests,
+		case class == fetch.ClassHTTP4xx && rec.Status != http.StatusTooManyRequests,
 			class == fetch.ClassRedirect, class == fetch.ClassOutOfScope:
 			// Unavailable: allow everything.
+			rec.Class = class
 		case class == fetch.ClassBlocked:
 			e.expires = now.Add(c.cfg.ErrorTTL)
+			rec = nil // this process's guard, not the site's answer
 		default:
 			e.expires = now.Add(c.cfg.ErrorTTL)
-			if stale != nil && stale.robots != nil {
+			rec.Class = class
+			switch {
+			case stale != nil && stale.robots != nil:
 				e.robots = stale.robots
-			} else {
-				e.unreachable = true
-				e.class = class
+				if old.hasRules() {
+					rec.Body = old.Body
+				} else {
+					rec.Unreachable = true
+				}
+			case old.hasRules():
+				e.robots, rec.Body = Parse(old.Body), old.Body
+			default:
+				e.unreachable, e.class = true, class
+				rec.Unreachable = true
 			}
 		}
 	}
-	c.store(key, e, now)
+	if rec != nil {
+		rec.Expires = e.expires
+	}
+	return e, rec
+}
+
+// fetchShared takes the entry of key from Config.Shared, or claims the fetch there, fetches and leaves the outcome
+// there; it waits while another process fetches. It returns nil, having logged why, when Shared failed or the
+// wait was too long: the caller fetches for itself.
+func (c *Cache) fetchShared(ctx context.Context, u *url.URL, key, ua string, stale *entry) *entry {
+	ttl := 2 * c.cfg.Timeout
+	log := c.cfg.Logger.With("origin", key)
+	for range int(2*ttl/c.cfg.SharedPoll) + 1 { // bounded: two claims' time
+		sctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		rec, claimed, err := c.cfg.Shared.Claim(sctx, key, ttl)
+		cancel()
+		if err != nil {
+			log.Warn("shared robots.txt record unavailable, fetching it here", "err", err)
+			return nil
+		}
+		switch {
+		case claimed:
+			e, out := c.get(ctx, u, ua, stale, rec)
+			sctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+			err := c.cfg.Shared.Put(sctx, key, out)
+			cancel()
+			if err != nil {
+				log.Warn("robots.txt not shared", "err", err)
+			}
+			c.store(key, e, c.cfg.Now())
+			return e
+		case rec != nil:
+			e := rec.entry(stale)
+			c.store(key, e, c.cfg.Now())
+			return e
+		}
+		t := time.NewTimer(c.cfg.SharedPoll)
+		<-t.C // ctx never ends: the fetch serves every waiting caller (Check)
+	}
+	log.Warn("another process's robots.txt fetch is taking too long, fetching it here", "waited", 2*ttl)
+	return nil
+}
+
+// hasRules reports whether r holds rules that may stand in when a later fetch fails: a file was fetched (even an
+// empty one), or stood in itself. A nil r has none.
+func (r *Record) hasRules() bool {
+	return r != nil && !r.Unreachable && (r.Status >= 200 && r.Status < 300 || len(r.Body) > 0)
+}
+
+// entry is r as this Cache's entry; the rules of stale, this Cache's expired entry, stand in when r is
+// unreachable, as they would have if this Cache had fetched.
+func (r *Record) entry(stale *entry) *entry {
+	e := &entry{expires: r.Expires}
+	switch {
+	case r.Unreachable && stale != nil && stale.robots != nil:
+		e.robots = stale.robots
+	case r.Unreachable:
+		e.unreachable, e.class = true, r.Class
+	case len(r.Body) > 0:
+		e.robots = Parse(r.Body)
+	}
 	return e
 }
 

@@ -39,4 +39,18 @@
 // So the lock is a hook, [Options.LockFunc], that Start calls before it
 // chooses the run and [Run.Close] releases; nil means the caller
 // guarantees exclusion some other way.
+//
+// # Sharing
+//
+// On PostgreSQL a run is crawled by every trawl worker at once. The process
+// that took the run's job up (its owner) goes through Start or StartID with
+// [Options.Shared], holds the dataset lock, and watches for stalls; every
+// other process [Join]s the run. All of them lease the run's hosts in their
+// own names, so that per-host politeness holds across them. Each watcher
+// reads the run's row: a cancel stops every process, pages committed by
+// any of them count as progress, and a run another process ended stops
+// the others. The first process to see the frontier exhausted records the
+// end; the store keeps the first final status (store.Store.FinishRun), so
+// the run ends exactly once. A joined process that stops for its own
+// reasons (a shutdown, a lost database) leaves the run to the others.
 package runner

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/trawl-dev/trawl/internal/crawl"
@@ -66,8 +67,14 @@ type Options struct {
 	// service's job queue). See the package doc, "Locking".
 	LockFunc func(ctx context.Context, dataset string) (unlock func(), err error)
 	// Watch makes Run.Crawl stop the crawl when the run is canceled from
-	// elsewhere (its cancel flag) or stalls; see Watch.
+	// elsewhere (its cancel flag), ended by another process, or stalls;
+	// see Watch.
 	Watch Watch
+	// Shared says that other processes may crawl the run at the same time
+	// (trawl worker on PostgreSQL): the engine then leases the run's hosts
+	// in its own name and hands idle ones back, instead of holding them
+	// all as the run's only crawler. See the package doc, "Sharing".
+	Shared bool
 }
 
 // Origin says how Start came by a run.
@@ -81,6 +88,9 @@ const (
 	Resumed
 	// Retrying is a finished run whose failed pages were queued again.
 	Retrying
+	// Joined is a running run that another process took up, joined to
+	// help crawl it (Join).
+	Joined
 )
 
 // Run is a run taken up by this process, ready to crawl.
@@ -98,6 +108,7 @@ type Run struct {
 	store  Store
 	unlock func()
 	watch  Watch
+	shared bool // Options.Shared
 	// stopped is why the watcher stopped the crawl; nil when it did not.
 	stopped error
 }
@@ -118,7 +129,7 @@ func Start(ctx context.Context, st Store, sp *spider.Spider, o Options) (*Run, e
 		}
 		unlock = u
 	}
-	r := &Run{Spider: sp, store: st, unlock: unlock, watch: o.Watch}
+	r := &Run{Spider: sp, store: st, unlock: unlock, watch: o.Watch, shared: o.Shared}
 	var err error
 	switch {
 	case o.RetryFailed:
@@ -180,7 +191,39 @@ func StartID(ctx context.Context, st Store, runID int64, o Options) (*Run, error
 	if before.Status == trawl.RunQueued {
 		origin = Created
 	}
-	return &Run{Spider: sp, Initial: run, Origin: origin, store: st, unlock: unlock, watch: o.Watch}, nil
+	return &Run{Spider: sp, Initial: run, Origin: origin, store: st, unlock: unlock, watch: o.Watch, shared: o.Shared}, nil
+}
+
+// Join takes up run runID, running and taken up by another process, to
+// help crawl it: a trawl worker joins every running run. The joined run is
+// shared (Options.Shared is implied), takes no lock (its owner holds it)
+// and is not marked running again. Its Finish records only the ends that
+// concern the whole run: the frontier exhausted (succeeded, or failed
+// without one response) and a cancel; any other end of this process's
+// part (a shutdown, a store failure) leaves the run to the others.
+// Returns ENOTFOUND for an unknown run, ECONFLICT for a run that is not
+// running, EINVALID when o sets Restart, RetryFailed or LockFunc or the
+// stored source no longer parses, or the store's error.
+func Join(ctx context.Context, st Store, runID int64, o Options) (*Run, error) {
+	if o.Restart || o.RetryFailed || o.LockFunc != nil {
+		return nil, trawl.Errorf(trawl.EINVALID, "run %d: restart, retry-failed and a lock do not apply to joining a run", runID)
+	}
+	run, err := st.Run(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if run.Status != trawl.RunRunning {
+		return nil, trawl.Errorf(trawl.ECONFLICT, "run %d is %s, not running: nothing to join", runID, run.Status)
+	}
+	src, err := st.RunSpec(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := spider.Parse(fmt.Sprintf("run %d", runID), src)
+	if err != nil {
+		return nil, trawl.Errorf(trawl.EINVALID, "run %d: its stored spider does not parse: %v", runID, err)
+	}
+	return &Run{Spider: sp, Initial: run, Origin: Joined, store: st, watch: o.Watch, shared: true}, nil
 }
 
 // ID is the run's ID.
@@ -201,8 +244,7 @@ func (r *Run) Crawl(ctx context.Context, c Crawler, onProgress func(crawl.Progre
 	if r.watch.enabled() {
 		res, err = r.crawlWatched(ctx, c, r.watch, onProgress)
 	} else {
-		// A run is crawled by one process at a time (see Locking).
-		res, err = c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress, Exclusive: true})
+		res, err = c.Run(ctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, OnProgress: onProgress, Exclusive: !r.shared})
 	}
 	if res == nil {
 		res = &crawl.Result{Stats: r.Initial.Stats}
@@ -212,6 +254,9 @@ func (r *Run) Crawl(ctx context.Context, c Crawler, onProgress func(crawl.Progre
 
 // Finish records how the crawl of the run ended: see the function Finish.
 func (r *Run) Finish(ctx context.Context, res *crawl.Result, runErr error) (*Outcome, error) {
+	if r.Origin == Joined || errors.Is(r.stopped, errEndedElsewhere) {
+		return r.finishPart(ctx, res, runErr)
+	}
 	if r.stopped != nil && runErr != nil {
 		// The watcher stopped the crawl: that, not ctx, says why.
 		sctx, cancel := context.WithCancelCause(ctx)
@@ -219,6 +264,42 @@ func (r *Run) Finish(ctx context.Context, res *crawl.Result, runErr error) (*Out
 		return Finish(sctx, r.store, r.Initial.ID, res, runErr)
 	}
 	return Finish(ctx, r.store, r.Initial.ID, res, runErr)
+}
+
+// finishPart is Finish for a crawl that was one part of a shared run (a
+// joined run, or one whose end another process recorded first): it records
+// only the ends that concern the whole run, and reports the others as
+// Interrupted: this process stopped, the run did not.
+func (r *Run) finishPart(ctx context.Context, res *crawl.Result, runErr error) (*Outcome, error) {
+	cause := runErr
+	if r.stopped != nil && runErr != nil {
+		cause = r.stopped
+	}
+	if errors.Is(cause, errEndedElsewhere) {
+		// Another process recorded the end: report it, write nothing.
+		out := &Outcome{RunID: r.ID(), End: Interrupted, Result: res, Err: cause}
+		if run, err := r.store.Run(context.WithoutCancel(ctx), r.ID()); err == nil {
+			switch run.Status {
+			case trawl.RunSucceeded:
+				out.End, out.Err = Succeeded, nil
+			case trawl.RunFailed:
+				out.End, out.Err = Failed, errors.New(run.Error)
+			case trawl.RunCanceled:
+				out.End, out.Err = Canceled, trawl.ErrRunCanceled
+			}
+		}
+		return out, nil
+	}
+	if r.stopped != nil && runErr != nil {
+		sctx, cancel := context.WithCancelCause(ctx)
+		cancel(r.stopped)
+		ctx = sctx
+	}
+	end, err := classify(ctx, runErr)
+	if end != Succeeded && end != Canceled {
+		return &Outcome{RunID: r.ID(), End: Interrupted, Result: res, Err: err}, nil
+	}
+	return Finish(ctx, r.store, r.ID(), res, runErr)
 }
 
 // Close releases the lock taken by Start, if any. The run itself stays as

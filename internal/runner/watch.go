@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,10 @@ type Watch struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
+
+// errEndedElsewhere stops the crawl of a shared run that another process
+// ended (finished, failed or canceled it) while this one crawled.
+var errEndedElsewhere = errors.New("the run was ended by another process")
 
 // StalledError is the cause of a crawl that Watch.StallTimeout stopped.
 type StalledError struct {
@@ -55,6 +60,7 @@ func (r *Run) watchRun(ctx context.Context, w Watch, cancel context.CancelCauseF
 	if now == nil {
 		now = time.Now
 	}
+	pages := r.Initial.Stats.Pages
 	for {
 		select {
 		case <-done:
@@ -65,9 +71,19 @@ func (r *Run) watchRun(ctx context.Context, w Watch, cancel context.CancelCauseF
 		}
 		if w.Poll > 0 {
 			run, err := r.store.Run(ctx, r.Initial.ID)
-			if err == nil && run.CancelRequested {
+			switch {
+			case err != nil:
+			case run.CancelRequested:
 				cancel(trawl.ErrRunCanceled)
 				return
+			case run.Status.Final():
+				cancel(errEndedElsewhere)
+				return
+			case run.Stats.Pages != pages:
+				// Pages committed by any process sharing the run count
+				// as progress, not only this one's.
+				pages = run.Stats.Pages
+				lastCommit.Store(now().UnixNano())
 			}
 		}
 		if w.StallTimeout > 0 && now().Sub(time.Unix(0, lastCommit.Load())) >= w.StallTimeout {
@@ -92,7 +108,7 @@ func (r *Run) crawlWatched(ctx context.Context, c Crawler, w Watch, onProgress f
 		defer close(watched)
 		r.watchRun(cctx, w, cancel, &lastCommit, done)
 	}()
-	res, err := c.Run(cctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, Exclusive: true, OnProgress: func(p crawl.Progress) {
+	res, err := c.Run(cctx, crawl.RunParams{Spider: r.Spider, Run: r.Initial, Exclusive: !r.shared, OnProgress: func(p crawl.Progress) {
 		lastCommit.Store(now().UnixNano())
 		if onProgress != nil {
 			onProgress(p)

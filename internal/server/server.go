@@ -59,6 +59,8 @@ type Config struct {
 	// GET routes only.
 	Token, ReadToken string
 	// MaxRuns caps the runs crawled at once. Default DefaultMaxRuns.
+	// Negative: this process crawls nothing and serves the API only,
+	// leaving the runs to trawl worker processes (PostgreSQL only).
 	MaxRuns int
 	// Concurrency caps requests in flight across all runs. Default
 	// crawl.DefaultConcurrency.
@@ -96,9 +98,6 @@ func (c *Config) validate() error {
 	}
 	if c.MaxRuns == 0 {
 		c.MaxRuns = DefaultMaxRuns
-	}
-	if c.MaxRuns < 0 {
-		return trawl.Errorf(trawl.EINVALID, "max-runs %d: must be at least 1", c.MaxRuns)
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = crawl.DefaultConcurrency
@@ -150,41 +149,15 @@ func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
 	st := cfg.Store
 
-	reg := prometheus.NewRegistry()
-	var js *jobs.Service
-	m, err := metrics.New(reg, metrics.Config{
-		RunsFunc:           st.CountRuns,
-		FrontierQueuedFunc: st.QueuedPageCount,
-		QueueDepthFunc:     func(ctx context.Context) (int64, error) { return js.QueueDepth(ctx) },
-		Runtime:            true,
-		Logger:             log,
+	c, err := newCrawling(st, crawling{
+		MaxRuns: cfg.MaxRuns, Concurrency: cfg.Concurrency, StallTimeout: cfg.StallTimeout,
+		AllowPrivateNetworks: cfg.AllowPrivateNetworks, LockFunc: cfg.LockFunc, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-
-	fc := fetch.New(fetch.Config{BlockPrivateNetworks: !cfg.AllowPrivateNetworks})
-	defer fc.Close()
-	engine, err := crawl.New(st, fc, robots.New(fc, robots.Config{}), crawl.Config{
-		Concurrency: cfg.Concurrency,
-		Observer:    m,
-		Logger:      log,
-	})
-	if err != nil {
-		return err
-	}
-	js, err = jobs.New(jobs.Config{
-		Store:        st,
-		MaxRuns:      cfg.MaxRuns,
-		StallTimeout: cmp.Or(cfg.StallTimeout, -1), // 0: never
-		NewCrawler:   func(*spider.Spider) (runner.Crawler, error) { return engine, nil },
-		LockFunc:     cfg.LockFunc,
-		Logger:       log,
-		Metrics:      m,
-	})
-	if err != nil {
-		return err
-	}
+	defer c.fc.Close()
+	reg, fc, js := c.reg, c.fc, c.js
 
 	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, ReadToken: cfg.ReadToken})
 	if err != nil {
@@ -271,4 +244,62 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// crawling is what serve and worker share: the metrics registry, the fetch
+// client, the crawl engine and the run queue on a store. Its fields are
+// the options newCrawling reads and, after it, what it built.
+type crawling struct {
+	MaxRuns              int // negative: crawl nothing (jobs.Config.MaxRuns)
+	Concurrency          int
+	StallTimeout         time.Duration // 0: never
+	LeaseTTL             time.Duration // 0: crawl.DefaultLeaseTTL
+	AllowPrivateNetworks bool
+	LockFunc             func(ctx context.Context, dataset string) (unlock func(), err error)
+	Logger               *slog.Logger
+
+	reg *prometheus.Registry
+	m   *metrics.Metrics
+	fc  *fetch.Client // the caller closes it
+	js  *jobs.Service
+}
+
+func newCrawling(st store.Store, c crawling) (*crawling, error) {
+	c.reg = prometheus.NewRegistry()
+	var err error
+	c.m, err = metrics.New(c.reg, metrics.Config{
+		RunsFunc:           st.CountRuns,
+		FrontierQueuedFunc: st.QueuedPageCount,
+		QueueDepthFunc:     func(ctx context.Context) (int64, error) { return c.js.QueueDepth(ctx) },
+		Runtime:            true,
+		Logger:             c.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.fc = fetch.New(fetch.Config{BlockPrivateNetworks: !c.AllowPrivateNetworks})
+	engine, err := crawl.New(st, c.fc, robots.New(c.fc, robots.Config{Shared: crawl.SharedRobots(st, ""), Logger: c.Logger}), crawl.Config{
+		Concurrency: c.Concurrency,
+		LeaseTTL:    c.LeaseTTL,
+		Observer:    c.m,
+		Logger:      c.Logger,
+	})
+	if err != nil {
+		c.fc.Close()
+		return nil, err
+	}
+	c.js, err = jobs.New(jobs.Config{
+		Store:        st,
+		MaxRuns:      c.MaxRuns,
+		StallTimeout: cmp.Or(c.StallTimeout, -1), // 0: never
+		NewCrawler:   func(*spider.Spider) (runner.Crawler, error) { return engine, nil },
+		LockFunc:     c.LockFunc,
+		Logger:       c.Logger,
+		Metrics:      c.m,
+	})
+	if err != nil {
+		c.fc.Close()
+		return nil, err
+	}
+	return &c, nil
 }

@@ -55,7 +55,11 @@ type Store interface {
 	// Run returns the run with id. Returns ENOTFOUND if there is none.
 	Run(ctx context.Context, id int64) (*trawl.Run, error)
 
-	// FinishRun sets a final status and error message. Idempotent.
+	// FinishRun sets a final status and error message on a queued or
+	// running run. The first final status wins: on a run that has one
+	// already, FinishRun changes nothing and returns nil, so that the
+	// processes sharing a run may each end it. Returns ENOTFOUND for an
+	// unknown run, EINVALID for a status that is not final.
 	FinishRun(ctx context.Context, id int64, status trawl.RunStatus, errMsg string) error
 
 	// CommitPages commits a batch of page results in one transaction: for
@@ -104,6 +108,33 @@ type Store interface {
 
 	// QueuedHosts returns the hosts that have queued pages in run.
 	QueuedHosts(ctx context.Context, runID int64) ([]string, error)
+
+	// ClaimRobots looks up the shared robots.txt record of origin
+	// (scheme://host:port) for worker, so that one process fetches each
+	// origin's robots.txt and the others read what it got (see
+	// RobotsRecord). It answers one of three ways:
+	//
+	//   - a record that has not expired: Record set, Claimed false; use it;
+	//   - no record, or an expired one, and nobody fetching: the fetch is
+	//     claimed for worker until now+ttl, Claimed true, and Record is
+	//     the expired record (nil if none). The caller fetches, then calls
+	//     PutRobots;
+	//   - another worker's claim has not expired: Record nil, Claimed false,
+	//     Holder and Until say whose claim and until when. The caller asks
+	//     again a little later; once the claim expires (its holder died or
+	//     hung) the next call claims it.
+	//
+	// A live claim blocks its own worker too. Concurrent callers, in this
+	// process or others, never both get Claimed. Returns EINVALID for an
+	// empty origin or worker or ttl <= 0.
+	ClaimRobots(ctx context.Context, origin, worker string, ttl time.Duration) (*RobotsClaim, error)
+
+	// PutRobots stores rec as the robots.txt record of origin, replacing
+	// any older one, and ends worker's claim on origin (another worker's
+	// claim is left alone). A nil rec ends the claim and keeps the record
+	// as it was: a fetch whose outcome must not be shared. Idempotent.
+	// Returns EINVALID for an empty origin or worker.
+	PutRobots(ctx context.Context, origin, worker string, rec *RobotsRecord) error
 
 	// FailedPages returns up to limit pages of run that failed, in ID order.
 	FailedPages(ctx context.Context, runID int64, limit int) ([]FailedPage, error)

@@ -84,13 +84,18 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status trawl.RunStatus, e
 	if !status.Final() {
 		return trawl.Errorf(trawl.EINVALID, "status %q is not final", status)
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
+	// The first final status wins: several processes may end one run
+	// (trawl worker), and a later end must not rewrite it.
+	tag, err := db.pool.Exec(ctx, `UPDATE runs SET status = $1, error = $2, finished_at = $3
+		WHERE id = $4 AND status IN ('queued', 'running')`,
 		string(status), sanitize(errMsg), ms(db.now()), id)
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", id, writeError(err))
 	}
 	if tag.RowsAffected() == 0 {
-		return trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
+		if _, err := findRun(ctx, db.pool, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

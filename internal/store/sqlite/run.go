@@ -98,13 +98,18 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status trawl.RunStatus, e
 	if !status.Final() {
 		return trawl.Errorf(trawl.EINVALID, "status %q is not final", status)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
+	// The first final status wins: several processes may end one run
+	// (trawl worker), and a later end must not rewrite it.
+	res, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished_at = ?
+		WHERE id = ? AND status IN ('queued', 'running')`,
 		status, errMsg, db.now().UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", id, writeError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return trawl.Errorf(trawl.ENOTFOUND, "run %d not found", id)
+		if _, err := findRun(ctx, db.write, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

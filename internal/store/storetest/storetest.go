@@ -4,6 +4,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("MaxPages", func(t *testing.T) { t.Parallel(); testMaxPages(t, open(t, nil)) })
 	t.Run("QueuedPagesCursor", func(t *testing.T) { t.Parallel(); testQueuedPages(t, open(t, nil)) })
 	t.Run("ResumableRun", func(t *testing.T) { t.Parallel(); testResumable(t, open(t, nil)) })
+	t.Run("FirstFinishWins", func(t *testing.T) { t.Parallel(); testFirstFinishWins(t, open(t, nil)) })
 	t.Run("ItemsUpdateAcrossRuns", func(t *testing.T) { t.Parallel(); testItemsAcrossRuns(t, open(t, nil)) })
 	t.Run("DatasetColumnsMerge", func(t *testing.T) { t.Parallel(); testColumns(t, open(t, nil)) })
 	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, open(t, nil)) })
@@ -73,6 +76,10 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("LeasePace", func(t *testing.T) { t.Parallel(); testLeasePace(t, open) })
 	t.Run("LeaseNeedsQueuedPages", func(t *testing.T) { t.Parallel(); testLeaseNeedsQueuedPages(t, open(t, nil)) })
 	t.Run("DeferPages", func(t *testing.T) { t.Parallel(); testDeferPages(t, open) })
+	t.Run("RobotsClaim", func(t *testing.T) { t.Parallel(); testRobotsClaim(t, open) })
+	t.Run("RobotsClaimExpiry", func(t *testing.T) { t.Parallel(); testRobotsClaimExpiry(t, open) })
+	t.Run("RobotsClaimConcurrently", func(t *testing.T) { t.Parallel(); testRobotsClaimConcurrently(t, open(t, nil)) })
+	t.Run("RobotsInvalid", func(t *testing.T) { t.Parallel(); testRobotsInvalid(t, open(t, nil)) })
 }
 
 func urls(host string, depth int, paths ...string) []store.NewURL {
@@ -430,5 +437,52 @@ func testURLAsWritten(t *testing.T, s store.Store) {
 	}
 	if len(failed) != 1 || failed[0].URL != "http://h/q?b=2&a=1" {
 		t.Errorf("FailedPages = %+v, want one page with URL http://h/q?b=2&a=1", failed)
+	}
+}
+
+// testFirstFinishWins: the processes that share a run may each end it;
+// the first final status stays, whatever comes after, and from many
+// goroutines at once exactly one status is kept.
+func testFirstFinishWins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := mustCreate(t, s, "a", urls("h", 0, "/"))
+	if err := s.FinishRun(ctx, r.ID, trawl.RunSucceeded, ""); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.Run(ctx, r.ID)
+	if err := s.FinishRun(ctx, r.ID, trawl.RunFailed, "late"); err != nil {
+		t.Fatalf("a second FinishRun = %v, want nil (no change)", err)
+	}
+	got, _ := s.Run(ctx, r.ID)
+	if got.Status != trawl.RunSucceeded || got.Error != "" || !got.FinishedAt.Equal(*first.FinishedAt) {
+		t.Errorf("after a second FinishRun: %s %q %v, want the first end kept (succeeded at %v)", got.Status, got.Error, got.FinishedAt, first.FinishedAt)
+	}
+
+	r2 := mustCreate(t, s, "b", urls("h", 0, "/"))
+	statuses := []trawl.RunStatus{trawl.RunSucceeded, trawl.RunFailed, trawl.RunCanceled}
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for i := range 12 {
+		wg.Go(func() { errs <- s.FinishRun(ctx, r2.ID, statuses[i%3], fmt.Sprint("end ", i)) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent FinishRun: %v", err)
+		}
+	}
+	end, _ := s.Run(ctx, r2.ID)
+	if !end.Status.Final() {
+		t.Fatalf("status after concurrent ends = %s", end.Status)
+	}
+	want := map[trawl.RunStatus]bool{}
+	for i := range 12 {
+		if statuses[i%3] == end.Status && end.Error == fmt.Sprint("end ", i) {
+			want[end.Status] = true
+		}
+	}
+	if !want[end.Status] {
+		t.Errorf("kept %s %q: not one whole end of the ones written", end.Status, end.Error)
 	}
 }
