@@ -1,0 +1,431 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
+)
+
+// fleetWeb is a loopback web of several hosts that records, as the servers
+// see it, each host's requests in flight (the peak) and request starts,
+// and how often each page was requested. A request's start is its
+// connection's accept time for the first request on a connection (the
+// client started it when it dialed), else its arrival.
+type fleetWeb struct {
+	mu       sync.Mutex
+	inflight map[string]int
+	peak     map[string]int
+	starts   map[string][]time.Time
+	hits     map[string]int // host + path
+	accepted map[string]time.Time
+	last     time.Time // the latest request start
+	hosts    []string  // base URLs
+}
+
+// newFleetWeb serves hosts sites of pages pages each: /p/i links to
+// /p/2i+1 and /p/2i+2 and holds one item named after its host and number;
+// each answer takes latency.
+func newFleetWeb(t *testing.T, hosts, pages int, latency time.Duration) *fleetWeb {
+	t.Helper()
+	w := &fleetWeb{inflight: map[string]int{}, peak: map[string]int{}, starts: map[string][]time.Time{},
+		hits: map[string]int{}, accepted: map[string]time.Time{}}
+	for range hosts {
+		s := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/robots.txt" {
+				http.NotFound(rw, r)
+				return
+			}
+			w.mu.Lock()
+			start, ok := w.accepted[r.RemoteAddr]
+			if ok {
+				delete(w.accepted, r.RemoteAddr)
+			} else {
+				start = time.Now()
+			}
+			w.inflight[r.Host]++
+			w.peak[r.Host] = max(w.peak[r.Host], w.inflight[r.Host])
+			w.starts[r.Host] = append(w.starts[r.Host], start)
+			w.hits[r.Host+r.URL.Path]++
+			w.last = time.Now()
+			w.mu.Unlock()
+			defer func() {
+				w.mu.Lock()
+				w.inflight[r.Host]--
+				w.mu.Unlock()
+			}()
+			time.Sleep(latency)
+			var n int
+			if _, err := fmt.Sscanf(r.URL.Path, "/p/%d", &n); err != nil || n < 0 || n >= pages {
+				http.NotFound(rw, r)
+				return
+			}
+			fmt.Fprintf(rw, "<h1>%s %d</h1>", r.Host, n)
+			for _, c := range []int{2*n + 1, 2*n + 2} {
+				if c < pages {
+					fmt.Fprintf(rw, `<a href="/p/%d">%d</a>`, c, c)
+				}
+			}
+		}))
+		s.Config.ConnState = func(c net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				w.mu.Lock()
+				w.accepted[c.RemoteAddr().String()] = time.Now()
+				w.mu.Unlock()
+			}
+		}
+		s.Start()
+		t.Cleanup(s.Close)
+		w.hosts = append(w.hosts, s.URL)
+	}
+	return w
+}
+
+// spider is a spider of the web's hosts with the given politeness.
+func (w *fleetWeb) spider(name string, perHost int, delay time.Duration) string {
+	var starts, names []string
+	for _, h := range w.hosts {
+		starts = append(starts, `"`+h+`/p/0"`)
+		names = append(names, `"`+strings.TrimPrefix(h, "http://")+`"`)
+	}
+	return fmt.Sprintf(`name: %s
+start_urls: [%s]
+scope: {hosts: [%s]}
+follow: [{css: a}]
+items: [{fields: {title: h1}, key: [title]}]
+politeness: {concurrency_per_host: %d, delay: %s, robots: ignore}
+`, name, strings.Join(starts, ", "), strings.Join(names, ", "), perHost, delay)
+}
+
+// worker is a `trawl worker` process, logging JSON at the debug level.
+type worker struct {
+	cmd    *exec.Cmd
+	probes string // http://127.0.0.1:PORT of /healthz, /readyz, /metrics
+	mu     sync.Mutex
+	log    bytes.Buffer
+	starts map[string][]time.Time // the engine's request starts by host, from its "fetch" records
+	done   chan struct{}
+	err    error // cmd.Wait's, once done is closed
+}
+
+// logLine is the part of a worker's JSON log line the tests read.
+type logLine struct {
+	Msg     string    `json:"msg"`
+	Probes  string    `json:"probes"`
+	Host    string    `json:"host"`
+	Started time.Time `json:"started"`
+}
+
+// startWorker starts `trawl worker` on dsn and waits until it has started.
+func startWorker(t *testing.T, dir, dsn string, args ...string) *worker {
+	t.Helper()
+	cmd := trawlCmd(t, dir, append([]string{"worker", "--db", dsn, "--addr", "127.0.0.1:0", "--allow-private-networks",
+		"--lease-ttl", "3s", "--shutdown-timeout", "5s", "--log-format", "json", "--log-level", "debug"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &worker{cmd: cmd, done: make(chan struct{}), starts: map[string][]time.Time{}}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			var l logLine
+			_ = json.Unmarshal([]byte(line), &l)
+			w.mu.Lock()
+			if l.Msg == "fetch" {
+				w.starts[l.Host] = append(w.starts[l.Host], l.Started)
+			} else {
+				w.log.WriteString(line + "\n")
+			}
+			w.mu.Unlock()
+			if l.Msg == "worker started" {
+				addr <- l.Probes
+			}
+		}
+		w.err = cmd.Wait()
+		close(w.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-w.done
+	})
+	select {
+	case a := <-addr:
+		w.probes = "http://" + a
+	case <-w.done:
+		t.Fatalf("trawl worker exited before it started:\n%s", w.logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("trawl worker did not start within 30s:\n%s", w.logs())
+	}
+	return w
+}
+
+func (w *worker) logs() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.log.String()
+}
+
+// pagesTotal reads trawl_pages_total from the worker's /metrics.
+func (w *worker) pagesTotal(t *testing.T) float64 {
+	t.Helper()
+	resp, err := http.Get(w.probes + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var total float64
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, "trawl_pages_total") {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			total += v
+		}
+	}
+	return total
+}
+
+// waitPages waits until the run has committed at least n pages.
+func (s *service) waitPages(t *testing.T, id int64, n int64, within time.Duration) runJSON {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r := s.run(t, id)
+		if r.Stats.Pages >= n || r.Status != "running" && r.Status != "queued" {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d has %d pages after %v, want %d:\n%s", id, r.Stats.Pages, within, n, s.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// itemTitles returns the titles of the items of dataset, from the API.
+func (s *service) itemTitles(t *testing.T, dataset string) []string {
+	t.Helper()
+	code, body := s.call(t, "GET", "/v1/datasets/"+dataset+"/items.jsonl", "", "")
+	if code != http.StatusOK {
+		t.Fatalf("items.jsonl: %d %s", code, body)
+	}
+	var out []string
+	for _, l := range lines(string(body)) {
+		if l == "" {
+			continue
+		}
+		var it struct {
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal([]byte(l), &it); err != nil {
+			t.Fatalf("item %s: %v", l, err)
+		}
+		out = append(out, it.Title)
+	}
+	return out
+}
+
+// TestWorkersScaleOut: `trawl serve --max-runs 0` (the API only) and three
+// `trawl worker` processes on one PostgreSQL database crawl one run of
+// eight hosts together. One worker is killed with SIGKILL a quarter of the
+// way in, another stopped with SIGTERM halfway; the third finishes the
+// run. The run ends once, succeeded, with exactly one item per page, no
+// page committed before the kill fetched again, and the spider's
+// politeness kept across all processes as the servers saw it: never more
+// than concurrency_per_host requests in flight to a host, never two starts
+// closer than the delay (less the jitter between a start and its arrival).
+func TestWorkersScaleOut(t *testing.T) {
+	t.Parallel()
+	const (
+		hosts, pages = 8, 40
+		perHost      = 2
+		delay        = 100 * time.Millisecond
+		// A request reaches its server some time after the engine started
+		// it: tens of milliseconds when this test shares two cores with
+		// the rest of the suite under the race detector. The servers'
+		// gaps are checked with that much slack, the engines' exactly.
+		jitter = 75 * time.Millisecond
+		total  = hosts * pages
+	)
+	dsn := pgtest.Schema(t)
+	web := newFleetWeb(t, hosts, pages, 10*time.Millisecond)
+	dir := t.TempDir()
+	svc := startService(t, dir, "--db", dsn, "--max-runs", "0", "--allow-private-networks")
+	var ws []*worker
+	for range 3 {
+		ws = append(ws, startWorker(t, dir, dsn, "--concurrency", "4"))
+	}
+	svc.putSpider(t, "fleet", web.spider("fleet", perHost, delay))
+	run := svc.startRun(t, "fleet")
+
+	svc.waitPages(t, run.ID, total/4, 60*time.Second)
+	if err := ws[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-ws[0].done
+	committed := svc.itemTitles(t, "fleet") // the pages whose commit survived the kill
+	if len(committed) == 0 || len(committed) >= total {
+		t.Fatalf("%d pages committed at the kill, want some but not all", len(committed))
+	}
+
+	svc.waitPages(t, run.ID, total/2, 60*time.Second)
+	if err := ws[1].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ws[1].done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the worker did not stop within 10s of SIGTERM:\n%s", ws[1].logs())
+	}
+	if ws[1].err != nil {
+		t.Errorf("the worker stopped by SIGTERM exited with %v, want 0:\n%s", ws[1].err, ws[1].logs())
+	}
+	// It handed its hosts back at once: no live lease of it is left.
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var live int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM host_leases WHERE run_id = $1 AND worker LIKE $2
+		AND expires_at > now()`, run.ID, fmt.Sprintf("%%/%d/%%", ws[1].cmd.Process.Pid)).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if live != 0 {
+		t.Errorf("the worker stopped by SIGTERM still leases %d hosts, want 0 (handed back at once)", live)
+	}
+
+	end := svc.waitRun(t, run.ID, 90*time.Second)
+	if end.Status != "succeeded" || end.Stats.Pages != total || end.Stats.Items != total {
+		t.Fatalf("run ended %s with %d pages and %d items, want succeeded, %d, %d (%s)\nworker 3:\n%s",
+			end.Status, end.Stats.Pages, end.Stats.Items, total, total, end.Error, ws[2].logs())
+	}
+	titles := svc.itemTitles(t, "fleet")
+	seen := map[string]bool{}
+	for _, title := range titles {
+		if seen[title] {
+			t.Errorf("duplicate item %q", title)
+		}
+		seen[title] = true
+	}
+	if len(seen) != total {
+		t.Errorf("dataset has %d items, want %d", len(seen), total)
+	}
+	if n := ws[2].pagesTotal(t); n == 0 {
+		t.Errorf("the surviving worker's trawl_pages_total is 0: it did not crawl")
+	}
+
+	web.mu.Lock()
+	defer web.mu.Unlock()
+	for _, title := range committed {
+		host, n, _ := strings.Cut(title, " ")
+		if got := web.hits[host+"/p/"+n]; got != 1 {
+			t.Errorf("page %s/p/%s was committed before the kill and fetched %d times, want once", host, n, got)
+		}
+	}
+	for h, p := range web.peak {
+		if p > perHost {
+			t.Errorf("host %s: %d requests in flight at once across the workers, want at most %d", h, p, perHost)
+		}
+	}
+	// The servers' start times carry the jitter between a request's start
+	// and its arrival (more under the race detector on a loaded machine);
+	// the engines' own start times, all on this machine's clock, are
+	// exact: the delay must hold across the workers without slack.
+	shortest, shortestEngine := time.Hour, time.Hour
+	for h, ss := range web.starts {
+		for i := 1; i < len(ss); i++ {
+			gap := ss[i].Sub(ss[i-1])
+			shortest = min(shortest, gap)
+			if gap < delay-jitter {
+				t.Errorf("host %s: the server saw request %d start %v after the previous one, want at least the delay %v (less %v)", h, i, gap, delay, jitter)
+			}
+		}
+		var es []time.Time
+		for _, w := range ws {
+			w.mu.Lock()
+			es = append(es, w.starts[strings.TrimPrefix(h, "http://")]...)
+			w.mu.Unlock()
+		}
+		slices.SortFunc(es, time.Time.Compare)
+		if len(es) < len(ss) {
+			t.Errorf("host %s: the workers logged %d request starts, the server saw %d", h, len(es), len(ss))
+		}
+		for i := 1; i < len(es); i++ {
+			gap := es[i].Sub(es[i-1])
+			shortestEngine = min(shortestEngine, gap)
+			if gap < delay {
+				t.Errorf("host %s: the workers started request %d %v after the previous one, want at least the delay %v", h, i, gap, delay)
+			}
+		}
+	}
+	t.Logf("shortest gap between two request starts to one host, across the workers: %v as the servers saw them, %v as the workers started them (delay %v)",
+		shortest, shortestEngine, delay)
+}
+
+// TestWorkersCancel: a run crawled by two workers is canceled over the
+// API; it is marked canceled and every worker stops requesting within two
+// seconds.
+func TestWorkersCancel(t *testing.T) {
+	t.Parallel()
+	const hosts, pages = 4, 400
+	dsn := pgtest.Schema(t)
+	web := newFleetWeb(t, hosts, pages, 10*time.Millisecond)
+	dir := t.TempDir()
+	svc := startService(t, dir, "--db", dsn, "--max-runs", "0", "--allow-private-networks")
+	ws := []*worker{startWorker(t, dir, dsn, "--concurrency", "4"), startWorker(t, dir, dsn, "--concurrency", "4")}
+	svc.putSpider(t, "long", web.spider("long", 2, 20*time.Millisecond))
+	run := svc.startRun(t, "long")
+	deadline := time.Now().Add(60 * time.Second)
+	for ws[0].pagesTotal(t) == 0 || ws[1].pagesTotal(t) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("both workers did not crawl within 60s:\n%s\n%s", ws[0].logs(), ws[1].logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, body := svc.call(t, "POST", fmt.Sprintf("/v1/runs/%d/cancel", run.ID), "", "")
+	if code != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", code, body)
+	}
+	canceledAt := time.Now()
+	end := svc.waitRun(t, run.ID, 5*time.Second)
+	if end.Status != "canceled" {
+		t.Fatalf("run ended %s, want canceled", end.Status)
+	}
+	if took := time.Since(canceledAt); took > 2*time.Second {
+		t.Errorf("run marked canceled %v after the cancel, want within 2s", took)
+	}
+	time.Sleep(time.Second)
+	web.mu.Lock()
+	last := web.last
+	web.mu.Unlock()
+	if after := last.Sub(canceledAt); after > 2*time.Second {
+		t.Errorf("a worker still sent a request %v after the cancel, want none after 2s", after)
+	}
+	if end.Stats.Pages >= hosts*pages {
+		t.Errorf("the run crawled all %d pages before the cancel landed: the test proves nothing", end.Stats.Pages)
+	}
+}
