@@ -227,19 +227,37 @@ func (s *pgServer) dropDB(ctx context.Context, name string) error {
 	return err
 }
 
-// commits returns the transactions committed in database name so far (pg_stat_database). A
-// backend reports its counts when it goes idle (at most once a second) and when it exits: read it
-// after the clients of the database have exited.
-func (s *pgServer) commits(ctx context.Context, name string) (int64, error) {
-	out, err := s.query(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = '"+name+"'")
+// dbCounters are cumulative counters of one database from pg_stat_database.
+type dbCounters struct {
+	Commits   int64 // xact_commit
+	Deadlocks int64
+}
+
+// counters returns the counters of database name so far. A backend reports its counts when it
+// goes idle (at most once a second) and when it exits: read them after the clients of the
+// database have exited.
+func (s *pgServer) counters(ctx context.Context, name string) (dbCounters, error) {
+	out, err := s.query(ctx, "SELECT xact_commit, deadlocks FROM pg_stat_database WHERE datname = '"+name+"'")
 	if err != nil {
-		return 0, err
+		return dbCounters{}, err
 	}
-	n, err := strconv.ParseInt(out, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("xact_commit of %s: %q: %w", name, out, err)
+	return parseCounters(out)
+}
+
+// parseCounters parses counters' psql output: xact_commit and deadlocks.
+func parseCounters(out string) (dbCounters, error) {
+	f := strings.Split(out, fieldSep)
+	if len(f) != 2 {
+		return dbCounters{}, fmt.Errorf("pg_stat_database: %q: want xact_commit and deadlocks", out)
 	}
-	return n, nil
+	var c dbCounters
+	var err1, err2 error
+	c.Commits, err1 = strconv.ParseInt(f[0], 10, 64)
+	c.Deadlocks, err2 = strconv.ParseInt(f[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return dbCounters{}, fmt.Errorf("pg_stat_database: %q: %w", out, err)
+	}
+	return c, nil
 }
 
 // cpu returns the CPU time the server's processes have used so far: the postmaster's own and

@@ -134,6 +134,7 @@ type scaleResult struct {
 	SumPeakRSSKiB     int64   `json:"sum_peak_rss_kib"`         // the peaks of all trawl processes added up
 	Commits           int64   `json:"commits,omitempty"`        // pg_stat_database.xact_commit delta of the run's database
 	CommitsPerSec     float64 `json:"commits_per_s,omitempty"`
+	Deadlocks         int64   `json:"deadlocks"` // pg_stat_database.deadlocks delta of the run's database
 	PagesServed       int     `json:"pages_served"`
 	PagesExpected     int     `json:"pages_expected"`
 	Requests          int     `json:"requests"`
@@ -311,7 +312,7 @@ func measureScale(ctx context.Context, o options, bin string, pg *pgServer, c sc
 	r.CPUSeconds = m.cpu.Seconds()
 	r.PostgresCPU = m.pgCPU.Seconds()
 	r.PeakRSSKiB, r.SumPeakRSSKiB = m.peakRSS, m.sumRSS
-	r.Commits = m.commits
+	r.Commits, r.Deadlocks = m.commits, m.deadlocks
 	r.BenchCPU, r.MachineBusy = m.window.benchCPU().Seconds(), m.window.machineBusy()
 	r.Statements = m.top
 	if r.RunSeconds > 0 {
@@ -350,15 +351,16 @@ func measureScale(ctx context.Context, o options, bin string, pg *pgServer, c sc
 
 // crawlMeasure is what one crawl cost, whatever ran it.
 type crawlMeasure struct {
-	run     apiRun
-	wall    time.Duration
-	cpu     time.Duration // every trawl process
-	pgCPU   time.Duration // the bench's own PostgreSQL server
-	peakRSS int64         // KiB
-	sumRSS  int64         // KiB
-	commits int64
-	top     []pgStatement
-	window  cpuWindow // the bench's own CPU and the machine's, over the crawl
+	run       apiRun
+	wall      time.Duration
+	cpu       time.Duration // every trawl process
+	pgCPU     time.Duration // the bench's own PostgreSQL server
+	peakRSS   int64         // KiB
+	sumRSS    int64         // KiB
+	commits   int64
+	deadlocks int64
+	top       []pgStatement
+	window    cpuWindow // the bench's own CPU and the machine's, over the crawl
 }
 
 // cpuWindow is the CPU used during a crawl by the bench's own process (the simulated web, mostly)
@@ -474,7 +476,7 @@ const topStatements = 4
 // pgBaseline reads the database's commit count and the server's CPU before a crawl; the returned
 // function reads them again after it and stores the differences in m.
 func pgBaseline(ctx context.Context, pg *pgServer, dbName string, m *crawlMeasure) (func() error, error) {
-	c0, err := pg.commits(ctx, dbName)
+	c0, err := pg.counters(ctx, dbName)
 	if err != nil {
 		return nil, err
 	}
@@ -485,11 +487,11 @@ func pgBaseline(ctx context.Context, pg *pgServer, dbName string, m *crawlMeasur
 		}
 	}
 	return func() error {
-		c1, err := pg.commits(ctx, dbName)
+		c1, err := pg.counters(ctx, dbName)
 		if err != nil {
 			return err
 		}
-		m.commits = c1 - c0
+		m.commits, m.deadlocks = c1.Commits-c0.Commits, c1.Deadlocks-c0.Deadlocks
 		m.top = pg.topStatements(ctx, dbName, topStatements)
 		if pg.own() {
 			cpu1, err := pg.cpu()
@@ -716,7 +718,7 @@ func fillSpeedups(rs []scaleResult) {
 func writeScaleTable(w io.Writer, rep scaleReport) error {
 	fmt.Fprintf(w, "%s\nPostgreSQL: %s; %d CPUs; per process --concurrency %d\n\n", rep.Description, rep.Postgres, rep.Machine.CPUs, rep.Concurrency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "config\trun\tstatus\tpages\trun (s)\tpages/s\tfloor (s)\trun / floor\tspeed-up\ttrawl CPU (s)\tPG CPU (s)\tweb CPU (s)\tmachine busy\tCPU ms/page\tpeak RSS (MiB)\tcommits/s\tcommits/page\tmax in flight/host\tmin gap (ms)\tduplicates\t")
+	fmt.Fprintln(tw, "config\trun\tstatus\tpages\trun (s)\tpages/s\tfloor (s)\trun / floor\tspeed-up\ttrawl CPU (s)\tPG CPU (s)\tweb CPU (s)\tmachine busy\tCPU ms/page\tpeak RSS (MiB)\tcommits/s\tcommits/page\tdeadlocks\tmax in flight/host\tmin gap (ms)\tduplicates\t")
 	dash := func(ok bool, format string, v float64) string {
 		if !ok {
 			return "-"
@@ -729,7 +731,7 @@ func writeScaleTable(w io.Writer, rep scaleReport) error {
 			continue
 		}
 		pages := float64(r.Pages)
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d/%d\t%.2f\t%.0f\t%.2f\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f%%\t%s\t%d\t%s\t%s\t%d\t%.2f\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d/%d\t%.2f\t%.0f\t%.2f\t%s\t%s\t%.1f\t%s\t%.1f\t%.0f%%\t%s\t%d\t%s\t%s\t%s\t%d\t%.2f\t%d\t\n",
 			r.Config, r.Run, r.Status, r.Pages, r.PagesExpected, r.RunSeconds, r.PagesPerSec, r.FloorSeconds,
 			dash(r.FloorSeconds > 0, "%.2f", r.RunSeconds/r.FloorSeconds),
 			dash(r.SpeedupVsOne > 0, "%.2fx", r.SpeedupVsOne),
@@ -740,6 +742,7 @@ func writeScaleTable(w io.Writer, rep scaleReport) error {
 			r.PeakRSSKiB>>10,
 			dash(r.Commits > 0, "%.0f", r.CommitsPerSec),
 			dash(r.Commits > 0 && pages > 0, "%.2f", float64(r.Commits)/max(pages, 1)),
+			dash(r.Commits > 0, "%.0f", float64(r.Deadlocks)),
 			r.MaxInFlightByHost, r.MinStartGapMS, r.Duplicates)
 	}
 	if err := tw.Flush(); err != nil {

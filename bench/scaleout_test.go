@@ -178,7 +178,7 @@ func TestWriteScaleTable(t *testing.T) {
 		Results: []scaleResult{
 			{Config: "trawl run, PostgreSQL", Mode: modeRunPostgres, Run: 1, Status: statusOK, Pages: 20000, PagesExpected: 20000,
 				RunSeconds: 40, PagesPerSec: 500, FloorSeconds: 32, PolitenessFloor: 3.1, CPUSeconds: 30, PostgresCPU: 10, BenchCPU: 7.5, MachineBusy: 0.87,
-				PeakRSSKiB: 80 << 10, Commits: 8000, CommitsPerSec: 200, MaxInFlightByHost: 2, MinStartGapMS: 0.01},
+				PeakRSSKiB: 80 << 10, Commits: 8000, CommitsPerSec: 200, Deadlocks: 22, MaxInFlightByHost: 2, MinStartGapMS: 0.01},
 			{Config: "serve + 2 workers", Mode: modeWorkers, Workers: 2, Run: 1, Status: statusImpolite, Error: "3 requests in flight to one host, limit 2",
 				Pages: 20000, PagesExpected: 20000, RunSeconds: 20, PagesPerSec: 1000, SpeedupVsOne: 1.9, MaxInFlightByHost: 3},
 			{Config: "serve + 4 workers", Mode: modeWorkers, Workers: 4, Run: 1, Status: statusUnavailable, Error: "no worker"},
@@ -196,7 +196,7 @@ func TestWriteScaleTable(t *testing.T) {
 		"1.25", // run / floor
 		"2.00", // CPU ms/page: (30 + 10) s / 20000 pages
 		"7.5          87%",
-		"0.40", // commits/page
+		"0.40          22", // commits/page, deadlocks
 		"1.90x",
 		"serve + 2 workers, run 1: impolite: 3 requests in flight to one host, limit 2",
 		"politeness floor (slowest host's delay / per-host 2): 3.10s",
@@ -327,5 +327,18 @@ func TestParseMachineTicks(t *testing.T) {
 	}
 	if (cpuWindow{}).machineBusy() != 0 || (cpuWindow{}).benchCPU() != 0 {
 		t.Error("a window never begun reports CPU")
+	}
+}
+
+func TestParseCounters(t *testing.T) {
+	t.Parallel()
+	got, err := parseCounters("4321\x1f22")
+	if err != nil || got != (dbCounters{Commits: 4321, Deadlocks: 22}) {
+		t.Errorf("parseCounters = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "4321", "x\x1f1", "1\x1f2\x1f3"} {
+		if _, err := parseCounters(bad); err == nil {
+			t.Errorf("parseCounters(%q): no error", bad)
+		}
 	}
 }
