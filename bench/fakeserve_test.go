@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if n := os.Getenv(fakeServeEnv); n != "" {
 		os.Exit(fakeServe(n, os.Args[1:]))
 	}
+	if mode := os.Getenv(fakeWorkerEnv); mode != "" {
+		os.Exit(fakeWorker(mode, os.Args[1:]))
+	}
 	os.Exit(m.Run())
 }
 

@@ -41,6 +41,7 @@ type options struct {
 	python   string
 	keep     bool
 	service  serviceOptions // the service scenarios (items-api, export, service-crawl)
+	scale    scaleOptions   // the scale-out scenario
 }
 
 // run is the whole program; it returns the exit code: 0 when every tool that is installed ran to
@@ -53,6 +54,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
+	}
+	if opts.scenario.Name == scenarioScaleOut {
+		rep, err := runScaleOut(ctx, opts, stdout, stderr)
+		if err == nil && opts.jsonPath != "" {
+			err = writeScaleJSON(opts.jsonPath, rep)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		if scaleFailed(rep.Results) {
+			return 1
+		}
+		return 0
 	}
 	if isServiceScenario(opts.scenario.Name) {
 		rep, err := runService(ctx, opts, stdout, stderr)
@@ -98,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults, rate-limited or custom; or a service scenario: items-api, export, service-crawl")
+	name := fs.String("scenario", "many-hosts", "preset: many-hosts, big-site, faults, rate-limited or custom; or a service scenario: items-api, export, service-crawl, scale-out")
 	fs.StringVar(&o.tools, "tools", "trawl,colly,scrapy", "comma-separated tools to run: trawl, colly, scrapy, ideal")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each tool, interleaved")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "kill a tool run that takes longer")
@@ -122,6 +137,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	serveArgs := fs.String("serve-args", "", "service scenarios: extra space-separated arguments of trawl serve")
 	fs.StringVar(&svc.Sqlite3, "sqlite3", "sqlite3", "export: the sqlite3 executable")
 
+	workers := fs.String("workers", "1,2,4", "scale-out: comma-separated numbers of trawl worker processes to measure (0: none)")
+	fs.StringVar(&o.scale.PgURL, "pg-url", "", "scale-out: a PostgreSQL `URL` to create the databases on (default: start a server in a temporary directory)")
+
 	var ov scenario
 	fs.IntVar(&ov.Concurrency, "concurrency", 0, "override: requests in flight across all hosts")
 	fs.IntVar(&ov.PerHost, "per-host", 0, "override: requests in flight per host")
@@ -144,6 +162,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	svc.ServeArgs = strings.Fields(*serveArgs)
+	var err error
+	if o.scale.Workers, err = parseWorkers(*workers); err != nil {
+		return o, err
+	}
 	sc, err := lookupScenario(*name)
 	if err != nil {
 		return o, err

@@ -45,6 +45,12 @@ func scenarios() map[string]scenario {
 			Concurrency: 10, PerHost: 2,
 		},
 		"custom": {Concurrency: 16, PerHost: 2},
+		// One worker is the bottleneck: 200 hosts × 2 allow 400 requests in flight, each process
+		// only 32 (scaleout.go).
+		scenarioScaleOut: {
+			Web:         simweb.Config{Hosts: 200, PagesPerHost: 100, LatencyMin: 20 * time.Millisecond, LatencyMax: 80 * time.Millisecond},
+			Concurrency: 32, PerHost: 2,
+		},
 	}
 	// The service scenarios (service.go) measure trawl serve; service-crawl crawls the many-hosts
 	// web, the others crawl only the quotes API of the dataset generator.

@@ -30,6 +30,17 @@ type Stats struct {
 	DisallowedRequests int `json:"disallowed_requests"`
 	// InjectedDelay is the total latency injected across all requests.
 	InjectedDelay time.Duration `json:"injected_delay_ns"`
+	// HostDelayMax is the largest total latency injected into the requests of one host: with
+	// per-host concurrency P, no polite crawler finishes sooner than HostDelayMax / P.
+	HostDelayMax time.Duration `json:"host_delay_max_ns"`
+	// MaxInFlightPerHost is the highest number of requests that one host was serving at once,
+	// robots.txt included, whoever sent them. A request counts from its arrival until its answer
+	// is ready to be written: a client cannot send its next request before it has read the answer,
+	// so a slow server goroutine never makes a polite client look impolite.
+	MaxInFlightPerHost int `json:"max_in_flight_per_host"`
+	// MinStartGap is the shortest time between the arrivals of two consecutive requests to one
+	// host, over all hosts; -1 when no host received two requests.
+	MinStartGap time.Duration `json:"min_start_gap_ns"`
 	// BytesServed is the total size of the response bodies written.
 	BytesServed int64 `json:"bytes_served"`
 	// ExpectedPages and ExpectedItems are what a complete, polite crawl fetches and extracts.
@@ -55,16 +66,52 @@ type urlStat struct {
 	n404      int
 }
 
-// recorder counts requests per URL; the mutex guards urls.
+// hostStat is what one host saw: requests in flight and their arrival times.
+type hostStat struct {
+	inFlight    int
+	maxInFlight int
+	lastStart   time.Time
+	minGap      time.Duration // -1 until the host has received two requests
+	delay       time.Duration
+}
+
+// recorder counts requests per URL and per host; the mutex guards urls and hosts.
 type recorder struct {
 	mu    sync.Mutex
 	urls  map[urlKey]*urlStat
+	hosts []hostStat
 	delay atomic.Int64
 	bytes atomic.Int64
 }
 
-func newRecorder() *recorder {
-	return &recorder{urls: make(map[urlKey]*urlStat)}
+func newRecorder(hosts int) *recorder {
+	r := &recorder{urls: make(map[urlKey]*urlStat), hosts: make([]hostStat, hosts)}
+	for i := range r.hosts {
+		r.hosts[i].minGap = -1
+	}
+	return r
+}
+
+// arrive records that a request to host h arrived at now and is in flight.
+func (r *recorder) arrive(h int, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := &r.hosts[h]
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	if !s.lastStart.IsZero() {
+		if gap := now.Sub(s.lastStart); s.minGap < 0 || gap < s.minGap {
+			s.minGap = gap
+		}
+	}
+	s.lastStart = now
+}
+
+// leave records that a request to host h is answered (or abandoned).
+func (r *recorder) leave(h int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hosts[h].inFlight--
 }
 
 // begin records a request and returns its ordinal for this URL (1 for the first) and whether it
@@ -99,7 +146,13 @@ func (r *recorder) status(h int, path string, code int) {
 	}
 }
 
-func (r *recorder) addDelay(d time.Duration) { r.delay.Add(int64(d)) }
+// addDelay records latency injected into a request to host h.
+func (r *recorder) addDelay(h int, d time.Duration) {
+	r.delay.Add(int64(d))
+	r.mu.Lock()
+	r.hosts[h].delay += d
+	r.mu.Unlock()
+}
 
 func (r *recorder) addBytes(n int) { r.bytes.Add(int64(n)) }
 
@@ -111,6 +164,14 @@ func (r *recorder) stats(hosts []string) Stats {
 		InjectedDelay: time.Duration(r.delay.Load()),
 		BytesServed:   r.bytes.Load(),
 		RequestsByURL: make(map[string]int, len(r.urls)),
+		MinStartGap:   -1,
+	}
+	for _, h := range r.hosts {
+		s.HostDelayMax = max(s.HostDelayMax, h.delay)
+		s.MaxInFlightPerHost = max(s.MaxInFlightPerHost, h.maxInFlight)
+		if h.minGap >= 0 && (s.MinStartGap < 0 || h.minGap < s.MinStartGap) {
+			s.MinStartGap = h.minGap
+		}
 	}
 	for k, u := range r.urls {
 		s.RequestsByURL["http://"+hosts[k.host]+k.path] = u.requests

@@ -52,7 +52,7 @@ func Start(cfg Config) (*Web, error) {
 	w := &Web{
 		site:  &site{cfg: cfg, hosts: make([]string, cfg.Hosts), filler: makeFiller(cfg.PageBytes)},
 		index: make(map[string]int, cfg.Hosts),
-		rec:   newRecorder(),
+		rec:   newRecorder(cfg.Hosts),
 		limit: newLimiter(cfg.RateLimit, cfg.Hosts),
 	}
 	w.bufs.New = func() any { return new(bytes.Buffer) }
@@ -147,12 +147,24 @@ func (w *Web) Stats() Stats {
 // handler returns the handler of host h.
 func (w *Web) handler(h int) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.rec.arrive(h, time.Now())
+		inFlight := true
+		done := func() {
+			if inFlight {
+				inFlight = false
+				w.rec.leave(h)
+			}
+		}
+		defer done()
 		path := r.URL.Path
 		kind, n := w.site.classify(path)
 		nth, first := w.rec.begin(h, path, kind)
 		if !w.delay(r.Context(), h, path, nth) {
 			return
 		}
+		// The answer is ready: the request leaves the host's in-flight count before it is written,
+		// since its client may send the next one as soon as it has read it.
+		done()
 		switch {
 		case kind != kindRobots && !w.limit.allow(h):
 			w.rec.status(h, path, http.StatusTooManyRequests)
@@ -191,10 +203,10 @@ func (w *Web) delay(ctx context.Context, h int, path string, nth int) bool {
 	start := time.Now()
 	select {
 	case <-t.C:
-		w.rec.addDelay(d)
+		w.rec.addDelay(h, d)
 		return true
 	case <-ctx.Done():
-		w.rec.addDelay(time.Since(start))
+		w.rec.addDelay(h, time.Since(start))
 		return false
 	}
 }

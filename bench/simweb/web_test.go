@@ -155,6 +155,7 @@ func TestCrawlReachesEverything(t *testing.T) {
 		Requests: requests, RobotsRequests: 3, PagesServed: w.ExpectedPages(),
 		Status503: n503, Status404: n404, BytesServed: got.BytesServed,
 		ExpectedPages: 120, ExpectedItems: 120,
+		MaxInFlightPerHost: 1, MinStartGap: got.MinStartGap, // one request at a time
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
@@ -230,6 +231,7 @@ func TestStatsCounting(t *testing.T) {
 	want := simweb.Stats{
 		Requests: 8, RobotsRequests: 2, PagesServed: 2, Duplicates: 2, Status404: 3,
 		InjectedDelay: 8 * time.Millisecond, BytesServed: got.BytesServed, ExpectedPages: 20, ExpectedItems: 20,
+		HostDelayMax: 5 * time.Millisecond, MaxInFlightPerHost: 1, MinStartGap: got.MinStartGap,
 		RequestsByURL: map[string]int{
 			a: 1, a + "p/1": 2, a + "p/99": 2, b + "p/0": 1, b + "robots.txt": 2,
 		},
@@ -239,6 +241,60 @@ func TestStatsCounting(t *testing.T) {
 	}
 	if got.BytesServed < 2*simweb.PageBytesDefault {
 		t.Errorf("BytesServed = %d, want at least two pages of %d", got.BytesServed, simweb.PageBytesDefault)
+	}
+}
+
+// TestPolitenessRecording checks the per-host figures a politeness check relies on: requests
+// sent one after another are never two in flight, requests sent at once are, and the shortest gap
+// between two arrivals at one host is the client's pause or more.
+func TestPolitenessRecording(t *testing.T) {
+	t.Parallel()
+	const latency = 30 * time.Millisecond
+	w := mustStart(t, simweb.Config{Hosts: 2, PagesPerHost: 10, LatencyMin: latency})
+	c := newClient(t)
+	a, b := w.URLs()[0], w.URLs()[1]
+	if got := w.Stats().MinStartGap; got != -1 {
+		t.Errorf("MinStartGap before any request = %v, want -1", got)
+	}
+	// One after another, with a pause: one in flight, gaps of at least latency+pause.
+	const pause = 20 * time.Millisecond
+	for i := range 3 {
+		get(t, c, a+"p/"+strconv.Itoa(i+1))
+		time.Sleep(pause)
+	}
+	st := w.Stats()
+	if st.MaxInFlightPerHost != 1 {
+		t.Errorf("sequential requests: MaxInFlightPerHost = %d, want 1", st.MaxInFlightPerHost)
+	}
+	if st.MinStartGap < latency+pause {
+		t.Errorf("sequential requests: MinStartGap = %v, want at least %v", st.MinStartGap, latency+pause)
+	}
+	// Three at once to host b: its requests overlap for most of the latency.
+	done := make(chan struct{}, 3)
+	for i := range 3 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			resp, err := c.Get(b + "p/" + strconv.Itoa(i+1))
+			if err != nil {
+				t.Errorf("GET: %v", err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	for range 3 {
+		<-done
+	}
+	st = w.Stats()
+	if st.MaxInFlightPerHost != 3 {
+		t.Errorf("three requests at once: MaxInFlightPerHost = %d, want 3", st.MaxInFlightPerHost)
+	}
+	if st.MinStartGap >= latency {
+		t.Errorf("three requests at once: MinStartGap = %v, want less than the latency %v", st.MinStartGap, latency)
+	}
+	if want := 3 * latency; st.HostDelayMax != want {
+		t.Errorf("HostDelayMax = %v, want %v (three requests of %v to one host)", st.HostDelayMax, want, latency)
 	}
 }
 
