@@ -39,16 +39,8 @@ func (db *DB) ClaimHosts(ctx context.Context, runID int64, worker string, max in
 		return nil, err
 	}
 	now := ms(db.now())
-	// Every host with queued pages gets its lease row on its first claim,
-	// committed at once (in host order: concurrent claimers inserting the
-	// same rows wait for each other, never deadlock).
-	if _, err := db.pool.Exec(ctx, `INSERT INTO host_leases (run_id, host)
-		SELECT DISTINCT p.run_id, p.host FROM pages p
-		WHERE p.run_id = $1 AND p.state = 0
-		AND NOT EXISTS (SELECT 1 FROM host_leases l WHERE l.run_id = p.run_id AND l.host = p.host)
-		ORDER BY p.host ON CONFLICT DO NOTHING`, runID); err != nil {
-		return nil, fmt.Errorf("claim hosts: %w", writeError(err))
-	}
+	// Every host with queued pages has its lease row: a trigger adds it
+	// with the host's first page (migration 0005).
 	var out []store.HostLease
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE host_leases h SET worker = $2, expires_at = $3, token = h.token + 1

@@ -40,11 +40,8 @@ func (db *DB) ClaimHosts(ctx context.Context, runID int64, worker string, max in
 	defer tx.Rollback()
 	now := db.now()
 	nowMS := now.UnixMilli()
-	// Every host with queued pages gets its lease row on its first claim.
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO host_leases (run_id, host)
-		SELECT DISTINCT run_id, host FROM pages WHERE run_id = ? AND state = 0`, runID); err != nil {
-		return nil, fmt.Errorf("claim hosts: %w", writeError(err))
-	}
+	// Every host with queued pages has its lease row: a trigger adds it
+	// with the host's first page (migration 0011).
 	rows, err := tx.QueryContext(ctx, `UPDATE host_leases SET worker = ?, expires_at = ?, token = token + 1
 		WHERE run_id = ? AND host IN (
 			SELECT l.host FROM host_leases l
