@@ -43,12 +43,18 @@ func (db *DB) ClaimHosts(ctx context.Context, runID int64, worker string, max in
 	// with the host's first page (migration 0005).
 	var out []store.HostLease
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// The EXISTS has OFFSET 0 so that it stays a correlated subplan,
+		// one probe of pages_queued by (run_id, host) per lease row:
+		// pulled up into a semi join, it was planned, on tables not yet
+		// analyzed (a new run's), as one scan of all the run's queued
+		// pages per host: 170 ms for 200 hosts of 100 pages instead of
+		// 0.4 ms, and half a second a claim in bench scale-out.
 		rows, err := tx.Query(ctx, `UPDATE host_leases h SET worker = $2, expires_at = $3, token = h.token + 1
 			FROM (SELECT l.host FROM host_leases l
 				WHERE l.run_id = $1 AND (l.expires_at IS NULL OR l.expires_at <= $4)
 				AND (l.not_before IS NULL OR l.not_before <= $4)
 				AND EXISTS (SELECT 1 FROM pages p WHERE p.run_id = l.run_id AND p.host = l.host AND p.state = 0
-					AND (p.not_before IS NULL OR p.not_before <= $4))
+					AND (p.not_before IS NULL OR p.not_before <= $4) OFFSET 0)
 				ORDER BY l.not_before NULLS FIRST, l.host LIMIT $5
 				FOR UPDATE SKIP LOCKED) c
 			WHERE h.run_id = $1 AND h.host = c.host
