@@ -31,6 +31,9 @@ func serveCmd(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 0 {
 		return flags.usageErrorf("serve takes no arguments, got %q", pos)
 	}
+	if o.MaxRuns == 0 && !isPostgres(o.DB) {
+		return flags.usageErrorf("--max-runs 0 (crawl nothing here) needs PostgreSQL, where trawl worker processes crawl the runs: on SQLite give --max-runs 1 or more")
+	}
 	logger, err := logging.New(env.Stderr, o.LogFormat, o.LogLevel)
 	if err != nil {
 		return flags.usageErrorf("%v", err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -562,5 +563,33 @@ func TestWorkerLosesDatabase(t *testing.T) {
 	}
 	if logs := w.logs(); !strings.Contains(logs, "retry") {
 		t.Errorf("the worker's log does not say it retries:\n%s", logs)
+	}
+}
+
+// TestWorkerNeedsPostgres: a worker on SQLite, or without a database, and
+// a serve that would crawl nothing on SQLite are usage errors that say
+// what to do, and create no file.
+func TestWorkerNeedsPostgres(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"worker", "--db", "x.db"}, "worker needs a PostgreSQL database, the one trawl serve uses: --db postgres://"},
+		{[]string{"worker"}, "worker needs a PostgreSQL database"},
+		{[]string{"serve", "--max-runs", "0", "--db", "y.db", "--addr", "127.0.0.1:0"}, "--max-runs 0 (crawl nothing here) needs PostgreSQL"},
+	} {
+		r := runMain(t, dir, nil, tt.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("trawl %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left behind by refused commands: %v", names)
 	}
 }
