@@ -22,13 +22,76 @@ import (
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
 )
 
-// service is a `trawl serve` child process under test.
-type service struct {
+// child is a trawl child process under test, its stderr kept as its log.
+type child struct {
 	cmd  *exec.Cmd
-	base string // http://127.0.0.1:PORT
 	mu   sync.Mutex
 	log  bytes.Buffer
-	done chan struct{}
+	done chan struct{} // closed once the process exited
+	err  error         // cmd.Wait's, once done is closed
+}
+
+// startChild starts cmd, hands each line of its stderr to onLine, which
+// returns an address once the process says it is ready and whether to
+// keep the line in the log, and waits for that address. what names the
+// process in failures.
+func startChild(t *testing.T, what string, cmd *exec.Cmd, onLine func(line string) (addr string, keep bool)) (*child, string) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			addr, keep := onLine(line)
+			if keep {
+				c.mu.Lock()
+				c.log.WriteString(line + "\n")
+				c.mu.Unlock()
+			}
+			if addr != "" {
+				select {
+				case ready <- addr:
+				default:
+				}
+			}
+		}
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-c.done
+	})
+	select {
+	case a := <-ready:
+		return c, a
+	case <-c.done:
+		t.Fatalf("%s exited before it was ready:\n%s", what, c.logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s was not ready within 30s:\n%s", what, c.logs())
+	}
+	return nil, ""
+}
+
+func (c *child) logs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.log.String()
+}
+
+// service is a `trawl serve` child process under test.
+type service struct {
+	*child
+	base string // http://127.0.0.1:PORT
 }
 
 var servingAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
@@ -38,48 +101,13 @@ var servingAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
 func startService(t *testing.T, dir string, args ...string) *service {
 	t.Helper()
 	cmd := trawlCmd(t, dir, append([]string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &service{cmd: cmd, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := servingAddr.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
+	c, addr := startChild(t, "trawl serve", cmd, func(line string) (string, bool) {
+		if m := servingAddr.FindStringSubmatch(line); m != nil {
+			return m[1], true
 		}
-		cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-s.done
+		return "", true
 	})
-	select {
-	case a := <-addr:
-		s.base = "http://" + a
-	case <-s.done:
-		t.Fatalf("trawl serve exited before listening:\n%s", s.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("trawl serve did not listen within 30s:\n%s", s.logs())
-	}
-	return s
-}
-
-func (s *service) logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
+	return &service{child: c, base: "http://" + addr}
 }
 
 // call sends one request and returns the status and body.

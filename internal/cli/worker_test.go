@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,13 +115,10 @@ politeness: {concurrency_per_host: %d, delay: %s, robots: ignore}
 
 // worker is a `trawl worker` process, logging JSON at the debug level.
 type worker struct {
-	cmd    *exec.Cmd
-	probes string // http://127.0.0.1:PORT of /healthz, /readyz, /metrics
-	mu     sync.Mutex
-	log    bytes.Buffer
-	starts map[string][]time.Time // the engine's request starts by host, from its "fetch" records
-	done   chan struct{}
-	err    error // cmd.Wait's, once done is closed
+	*child
+	probes   string // http://127.0.0.1:PORT of /healthz, /readyz, /metrics
+	startsMu sync.Mutex
+	starts   map[string][]time.Time // the engine's request starts by host, from its "fetch" records
 }
 
 // logLine is the part of a worker's JSON log line the tests read.
@@ -140,55 +134,25 @@ func startWorker(t *testing.T, dir, dsn string, args ...string) *worker {
 	t.Helper()
 	cmd := trawlCmd(t, dir, append([]string{"worker", "--db", dsn, "--addr", "127.0.0.1:0", "--allow-private-networks",
 		"--lease-ttl", "8s", "--shutdown-timeout", "5s", "--log-format", "json", "--log-level", "debug"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w := &worker{cmd: cmd, done: make(chan struct{}), starts: map[string][]time.Time{}}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			var l logLine
-			_ = json.Unmarshal([]byte(line), &l)
-			w.mu.Lock()
-			if l.Msg == "fetch" {
-				w.starts[l.Host] = append(w.starts[l.Host], l.Started)
-			} else {
-				w.log.WriteString(line + "\n")
-			}
-			w.mu.Unlock()
-			if l.Msg == "worker started" {
-				addr <- l.Probes
-			}
+	w := &worker{starts: map[string][]time.Time{}}
+	c, addr := startChild(t, "trawl worker", cmd, func(line string) (string, bool) {
+		var l logLine
+		_ = json.Unmarshal([]byte(line), &l)
+		switch l.Msg {
+		case "fetch":
+			// Called from the child's reader before w.child is set for
+			// the first lines: the starts map has its own lock.
+			w.startsMu.Lock()
+			w.starts[l.Host] = append(w.starts[l.Host], l.Started)
+			w.startsMu.Unlock()
+			return "", false
+		case "worker started":
+			return l.Probes, true
 		}
-		w.err = cmd.Wait()
-		close(w.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-w.done
+		return "", true
 	})
-	select {
-	case a := <-addr:
-		w.probes = "http://" + a
-	case <-w.done:
-		t.Fatalf("trawl worker exited before it started:\n%s", w.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("trawl worker did not start within 30s:\n%s", w.logs())
-	}
+	w.child, w.probes = c, "http://"+addr
 	return w
-}
-
-func (w *worker) logs() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.String()
 }
 
 // pagesTotal reads trawl_pages_total from the worker's /metrics.
@@ -372,9 +336,9 @@ func TestWorkersScaleOut(t *testing.T) {
 		}
 		var es []time.Time
 		for _, w := range ws {
-			w.mu.Lock()
+			w.startsMu.Lock()
 			es = append(es, w.starts[strings.TrimPrefix(h, "http://")]...)
-			w.mu.Unlock()
+			w.startsMu.Unlock()
 		}
 		slices.SortFunc(es, time.Time.Compare)
 		if len(es) < len(ss) {
