@@ -1,8 +1,14 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
 )
@@ -49,5 +55,47 @@ func TestPostgresCommands(t *testing.T) {
 	}
 	if strings.Contains(r.stderr+r.stdout, "secret") {
 		t.Errorf("output leaks the password")
+	}
+}
+
+// TestMigrateRace starts three `trawl migrate` processes on one new
+// PostgreSQL schema at once, as a deployment's processes starting
+// together do: each exits 0 and the schema holds each migration once
+// (the advisory lock lets one apply them; the others find them applied).
+func TestMigrateRace(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t)
+	dir := t.TempDir()
+	var cmds []*exec.Cmd
+	outs := make([]*bytes.Buffer, 3)
+	for i := range outs {
+		cmd := trawlCmd(t, dir, "migrate", "--db", dsn)
+		outs[i] = &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("migrate %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var rows, distinct int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT name) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	known, err := filepath.Glob(filepath.Join("..", "store", "postgres", "migration", "*.sql"))
+	if err != nil || len(known) == 0 {
+		t.Fatalf("migration files: %v, %v", known, err)
+	}
+	if rows != len(known) || distinct != len(known) {
+		t.Errorf("schema_migrations has %d rows (%d names) after three racing migrates, want %d, each once", rows, distinct, len(known))
 	}
 }
