@@ -127,10 +127,17 @@ func (l *politeLog) binaryTree(pages int) http.Handler {
 // the others' released hosts with their pace.
 func TestTwoEnginesShareOneRun(t *testing.T) {
 	t.Parallel()
+	onBothStores(t, twoEngines)
+}
+
+// onBothStores runs f on a SQLite file and on a PostgreSQL schema; each
+// call of its open opens one more connection to the same database, as
+// another process would.
+func onBothStores(t *testing.T, f func(t *testing.T, open func() store.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "trawl.db")
-		twoEngines(t, func() store.Store {
+		f(t, func() store.Store {
 			db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
 			if err != nil {
 				t.Fatal(err)
@@ -142,7 +149,7 @@ func TestTwoEnginesShareOneRun(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		dsn := pgtest.Schema(t)
-		twoEngines(t, func() store.Store {
+		f(t, func() store.Store {
 			db, err := postgres.Open(context.Background(), dsn, postgres.Config{})
 			if err != nil {
 				t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,9 +17,6 @@ import (
 	"github.com/trawl-dev/trawl/internal/robots"
 	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
-	"github.com/trawl-dev/trawl/internal/store/postgres"
-	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
-	"github.com/trawl-dev/trawl/internal/store/sqlite"
 )
 
 // chainSite serves, on every host it is mounted on, /robots.txt (a
@@ -86,30 +82,7 @@ func (c countingShared) Claim(ctx context.Context, origin string, ttl time.Durat
 // between any two requests, whichever engines sent them.
 func TestEnginesShareRobots(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		path := filepath.Join(t.TempDir(), "trawl.db")
-		enginesShareRobots(t, func() store.Store {
-			db, err := sqlite.Open(context.Background(), path, sqlite.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn := pgtest.Schema(t)
-		enginesShareRobots(t, func() store.Store {
-			db, err := postgres.Open(context.Background(), dsn, postgres.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		})
-	})
+	onBothStores(t, enginesShareRobots)
 }
 
 func enginesShareRobots(t *testing.T, open func() store.Store) {
