@@ -284,14 +284,14 @@ func (c *crawler) dispatch(ctx context.Context) error {
 			return context.Cause(ctx)
 		case <-timerC:
 		case <-poll.C:
-			c.releaseIdle()
+			released := c.releaseIdle()
 			c.activateWaiting()
 			endAsked = false
 			free := c.sched.InFlight() < c.e.cfg.Concurrency
 			sustained := free && underused
 			underused = free
 			if len(c.held) < c.e.cfg.MaxHosts && (idle() || time.Since(lastPoll) >= pollEvery) &&
-				(c.worker == ExclusiveWorker || idle() || sustained) {
+				(c.worker == ExclusiveWorker || idle() || sustained || released > 0) {
 				lastPoll = time.Now()
 				claim(idle())
 			}
@@ -338,6 +338,13 @@ func (c *crawler) dispatch(ctx context.Context) error {
 				}
 				if c.sched.Add(ev.admitted) && (c.worker == ExclusiveWorker || c.sched.InFlight() < c.e.cfg.Concurrency) {
 					claim(false) // pages of hosts not held: maybe free
+				}
+				if c.worker != ExclusiveWorker && c.releaseIdle() > 0 {
+					// A shared run hands a finished host back as soon as its
+					// last result is committed, and takes another for the
+					// slots it freed, instead of leaving them idle until
+					// the next polls.
+					claim(false)
 				}
 			}
 		}
@@ -437,11 +444,12 @@ func (c *crawler) loseHosts(hosts []string) {
 
 // releaseIdle hands back the held hosts with nothing left to do and no
 // uncommitted result, so that pages other workers admit to them get
-// crawled. An exclusive run keeps them until it holds MaxHosts: pages of
-// its hosts come only from its own commits.
-func (c *crawler) releaseIdle() {
+// crawled, and returns how many it handed back. An exclusive run keeps
+// them until it holds MaxHosts: pages of its hosts come only from its own
+// commits.
+func (c *crawler) releaseIdle() int {
 	if c.worker == ExclusiveWorker && len(c.held) < c.e.cfg.MaxHosts {
-		return
+		return 0
 	}
 	var rel []store.HostRelease
 	for _, h := range c.sched.Releasable() {
@@ -455,6 +463,7 @@ func (c *crawler) releaseIdle() {
 	if len(rel) > 0 {
 		c.leaser.release(rel)
 	}
+	return len(rel)
 }
 
 // releaseAll hands back every host the run still leases, with its pace,

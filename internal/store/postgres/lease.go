@@ -160,9 +160,10 @@ func (db *DB) DeferPages(ctx context.Context, runID int64, pages []store.PageDef
 		notBefore = append(notBefore, nullTime(p.NotBefore))
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// By primary key: see markDone.
 		_, err := tx.Exec(ctx, `UPDATE pages p SET attempts = u.attempts, not_before = u.not_before
 			FROM unnest($2::bigint[], $3::int[], $4::timestamptz[]) AS u(id, attempts, not_before)
-			WHERE p.id = u.id AND p.run_id = $1 AND p.state = $5`,
+			WHERE p.id = ANY($2::bigint[]) AND p.id = u.id AND p.run_id + 0 = $1 AND p.state + 0 = $5`,
 			runID, ids, attempts, notBefore, pageQueued)
 		return err
 	})

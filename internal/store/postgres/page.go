@@ -136,10 +136,16 @@ func markDone(ctx context.Context, tx pgx.Tx, p store.CommitParams, now time.Tim
 		attempts = append(attempts, int64(pr.Attempts))
 		bytes = append(bytes, pr.Bytes)
 	}
+	// Each page is found by its primary key (p.id = ANY): the run and the
+	// state are checked after (+ 0 makes them no index condition). Given
+	// a choice, PostgreSQL planned this on a new run's stale statistics
+	// as a scan of the run's queued pages (or all its pages) for every
+	// batch, joined row by row: 20-50 ms a commit once they were 20,000
+	// (auto_explain, bench scale-out).
 	rows, err := tx.Query(ctx, `UPDATE pages p SET state = $1, status = u.status, error_class = u.class, error = u.msg,
 			attempts = u.attempts, bytes = u.bytes, fetched_at = $2
 		FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::int[], $8::bigint[]) AS u(id, status, class, msg, attempts, bytes)
-		WHERE p.id = u.id AND p.run_id = $9 AND p.state = $10
+		WHERE p.id = ANY($3::bigint[]) AND p.id = u.id AND p.run_id + 0 = $9 AND p.state + 0 = $10
 		RETURNING p.id`,
 		pageDone, now, ids, statuses, classes, msgs, attempts, bytes, p.RunID, pageQueued)
 	if err != nil {
