@@ -294,7 +294,11 @@ func knownURLs(ctx context.Context, tx pgx.Tx, runID int64, pages []store.Page) 
 	for i, pg := range pages {
 		keys[i] = pg.Key
 	}
-	rows, err := tx.Query(ctx, `SELECT url FROM pages WHERE run_id = $1 AND url = ANY($2::text[])`, runID, keys)
+	// One probe of the (run_id, url) index per URL: the EXISTS is kept a
+	// correlated subplan (OFFSET 0). As url = ANY, PostgreSQL planned it
+	// on a new run's stale statistics as a scan of the run's pages.
+	rows, err := tx.Query(ctx, `SELECT k.url FROM unnest($2::text[]) AS k(url)
+		WHERE EXISTS (SELECT 1 FROM pages p WHERE p.run_id = $1 AND p.url = k.url OFFSET 0)`, runID, keys)
 	if err != nil {
 		return nil, err
 	}
