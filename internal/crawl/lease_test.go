@@ -23,6 +23,7 @@ import (
 	"github.com/trawl-dev/trawl/internal/store/postgres"
 	"github.com/trawl-dev/trawl/internal/store/postgres/pgtest"
 	"github.com/trawl-dev/trawl/internal/store/sqlite"
+	"github.com/trawl-dev/trawl/internal/trawl"
 )
 
 // politeLog records, per host as the server sees it, the requests in
@@ -184,24 +185,15 @@ func twoEngines(t *testing.T, open func() store.Store) {
 		starts = append(starts, `"`+s.URL+`/p/0"`)
 		names = append(names, `"`+strings.TrimPrefix(s.URL, "http://")+`"`)
 	}
-	sp, err := spider.Parse("spider.yaml", []byte(`
+	db := open()
+	sp, run := createRun(t, db, `
 name: shared
 start_urls: [`+strings.Join(starts, ", ")+`]
 scope: {hosts: [`+strings.Join(names, ", ")+`]}
 follow: [{css: a}]
 items: [{fields: {title: h1}, key: [title]}]
 politeness: {concurrency_per_host: 2, delay: 100ms, robots: ignore}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := open()
-	run, err := db.CreateRun(context.Background(), store.CreateRunParams{
-		Spider: sp.Name, SpecHash: sp.Hash, Columns: sp.FieldNames(), StartURLs: frontier.StartURLs(sp),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -465,4 +457,21 @@ politeness: {concurrency_per_host: 2, delay: 20ms, robots: ignore}
 			}
 		}
 	}
+}
+
+// createRun parses the spider src and creates a run of it in db, as the
+// process that starts a run does before engines crawl it.
+func createRun(t *testing.T, db store.Store, src string) (*spider.Spider, *trawl.Run) {
+	t.Helper()
+	sp, err := spider.Parse("spider.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.CreateRun(context.Background(), store.CreateRunParams{
+		Spider: sp.Name, SpecHash: sp.Hash, Columns: sp.FieldNames(), StartURLs: frontier.StartURLs(sp),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp, run
 }

@@ -13,9 +13,7 @@ import (
 
 	"github.com/trawl-dev/trawl/internal/crawl"
 	"github.com/trawl-dev/trawl/internal/fetch"
-	"github.com/trawl-dev/trawl/internal/frontier"
 	"github.com/trawl-dev/trawl/internal/robots"
-	"github.com/trawl-dev/trawl/internal/spider"
 	"github.com/trawl-dev/trawl/internal/store"
 )
 
@@ -109,24 +107,15 @@ func enginesShareRobots(t *testing.T, open func() store.Store) {
 	for _, h := range site.hosts {
 		names = append(names, `"`+h+`"`)
 	}
-	sp, err := spider.Parse("spider.yaml", []byte(`
+	db := open()
+	sp, run := createRun(t, db, `
 name: shared-robots
 start_urls: [`+strings.Join(starts, ", ")+`]
 scope: {hosts: [`+strings.Join(names, ", ")+`]}
 follow: [{css: a}]
 items: [{fields: {title: h1}, key: [title]}]
 politeness: {concurrency_per_host: 2}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := open()
-	run, err := db.CreateRun(context.Background(), store.CreateRunParams{
-		Spider: sp.Name, SpecHash: sp.Hash, Columns: sp.FieldNames(), StartURLs: frontier.StartURLs(sp),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
